@@ -1,0 +1,26 @@
+"""The NumPy kernel table: the backend kit's table from ``numpy``, then NumPy's overrides.
+
+Each family's overrides live in their own module (``_<family>.py``) as a ``KERNELS`` dict.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eagerflow_core.plugins import kernels_from_namespace
+
+from . import _elementwise, _indexing, _linalg, _manipulation, _reductions
+
+_FAMILIES = (_elementwise, _reductions, _linalg, _manipulation, _indexing)
+
+
+def _astype(x, dtype, /, *, copy=True, device=None):
+    return x.astype(dtype, copy=copy)  # the method is faster than np.astype's checks
+
+
+def build_table() -> dict:
+    table = kernels_from_namespace(np)
+    table["astype"] = _astype
+    for family in _FAMILIES:
+        table.update(family.KERNELS)
+    return table

@@ -1,0 +1,58 @@
+"""eagerflow: eager tensors, gradients of anything, on any backend plugin.
+
+>>> import eagerflow_core as ef
+>>> x = ef.constant([[2.0, 0.0], [0.0, 1.0]])
+>>> ef.matmul(x, x)
+ef.Tensor([[4., 0.],
+           [0., 1.]], shape=(2, 2), dtype=float32, device='cpu:0')
+
+The package face only re-exports; each name lives in a private module or in ``ops/``.
+"""
+
+from __future__ import annotations
+
+from . import linalg  # noqa: F401  (ef.linalg namespace)
+from . import ops as _ops
+from ._devices import Device, default_device, device, devices
+from ._dtypes import (DType, bfloat16, can_cast, complex64, complex128, finfo, float16, float32,
+                      float64, iinfo, int8, int16, int32, int64, isdtype, promote_types,
+                      result_type, uint8, uint16, uint32, uint64)
+from ._dtypes import bool_ as bool  # noqa: A001  (the standard names it ef.bool)
+from ._errors import (ArgumentTypeError, AxisError, DeviceError, DTypeError, EagerflowError,
+                      InvalidArgumentError, KernelError, KernelNotFoundError, OutOfRangeError,
+                      PluginError, ShapeError)
+from ._tensor import Tensor
+from .ops import *  # noqa: F401,F403
+from .plugins.loader import BackendInfo, PluginWarning
+
+__version__ = "0.1.0"
+__array_api_version__ = "2024.12"
+
+e = 2.718281828459045
+pi = 3.141592653589793
+inf = float("inf")
+nan = float("nan")
+newaxis = None
+
+
+def backends():
+    """Every installed backend plugin: name, device type, version, status and the reason.
+
+    >>> import eagerflow_core as ef
+    >>> [b.name for b in ef.backends() if b.available][:1]
+    ['numpy']
+    """
+    from .plugins.loader import report
+    return report()
+
+
+__all__ = (["Tensor", "DType", "Device", "device", "devices", "default_device", "backends",
+            "BackendInfo", "PluginWarning",
+            "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+            "float16", "bfloat16", "float32", "float64", "complex64", "complex128",
+            "can_cast", "finfo", "iinfo", "isdtype", "promote_types", "result_type",
+            "e", "pi", "inf", "nan", "newaxis",
+            "EagerflowError", "ShapeError", "AxisError", "DTypeError", "ArgumentTypeError",
+            "InvalidArgumentError", "OutOfRangeError", "DeviceError", "KernelNotFoundError",
+            "KernelError", "PluginError"]
+           + _ops.__all__)

@@ -1,0 +1,187 @@
+"""Dtype and shape rules shared by many ops.
+
+Elementwise rules map one input dtype (after promotion) to ``(compute_dtype, result_dtype)``,
+or to None when the op refuses that dtype. Integers and bools given to a floating function
+(``exp``, ``sin``, ``/``) are lifted to the default float first, as PyTorch and JAX do.
+"""
+
+from __future__ import annotations
+
+from .._dtypes import (DType, bool_, complex64, complex128, default_float, float32, float64,
+                       default_index)
+from .._errors import AxisError, DTypeError, ShapeError
+
+F = default_float
+_REAL_OF = {complex64: float32, complex128: float64}
+
+
+# -- elementwise dtype rules -------------------------------------------------------------------
+
+def numeric(d):
+    return (d, d) if d.kind != "b" else None
+
+
+def any_dtype(d):
+    return (d, d)
+
+
+def real_numeric(d):
+    return (d, d) if d.kind in "iuf" else None
+
+
+def floating(d):
+    """Floating or complex result; bool and integers are lifted to the default float."""
+    return (d, d) if d.kind in "fc" else (F, F)
+
+
+def real_floating(d):
+    """Real floating result; complex refused; bool and integers lifted."""
+    if d.kind == "c":
+        return None
+    return (d, d) if d.kind == "f" else (F, F)
+
+
+def integer(d):
+    return (d, d) if d.kind in "iu" else None
+
+
+def integer_or_bool(d):
+    return (d, d) if d.kind in "biu" else None
+
+
+def compare(d):
+    return (d, bool_)
+
+
+def compare_real(d):
+    return (d, bool_) if d.kind != "c" else None
+
+
+def logical(d):
+    return (bool_, bool_)
+
+
+def predicate(d):
+    return (d, bool_)
+
+
+def predicate_real(d):
+    return (d, bool_) if d.kind != "c" else None
+
+
+def to_real(d):
+    """abs, real, imag: complex gives its real dtype; real numbers keep theirs."""
+    if d.kind == "b":
+        return None
+    return (d, _REAL_OF.get(d, d))
+
+
+def true_divide(d):
+    return (d, d) if d.kind in "fc" else (F, F)
+
+
+# -- words for error messages, next to the rules they describe ---------------------------------
+ACCEPTS = {
+    numeric: "a numeric (not bool)",
+    any_dtype: "any",
+    real_numeric: "a real numeric (integer or real floating)",
+    floating: "a numeric",
+    real_floating: "a real (not complex)",
+    integer: "an integer",
+    integer_or_bool: "an integer or bool",
+    compare: "any",
+    compare_real: "a real (not complex)",
+    logical: "any",
+    predicate: "any",
+    predicate_real: "a real (not complex)",
+    to_real: "a numeric (not bool)",
+    true_divide: "a numeric",
+}
+
+
+# -- general dtype rule helpers ----------------------------------------------------------------
+
+def require(dtype: DType, kinds: str, what: str) -> DType:
+    """Raise DTypeError unless ``dtype.kind`` is one of ``kinds``."""
+    if dtype.kind not in kinds:
+        raise DTypeError(f"expects {what} input, not {dtype}")
+    return dtype
+
+
+def same_dtype(d, *rest, **params):
+    return d
+
+
+def index_dtype(*dtypes, **params):
+    return default_index
+
+
+def bool_dtype(*dtypes, **params):
+    return bool_
+
+
+def real_dtype(d: DType) -> DType:
+    return _REAL_OF.get(d, d)
+
+
+# -- shape helpers -----------------------------------------------------------------------------
+
+def broadcast_shapes(*shapes) -> tuple[int, ...]:
+    """The Array API broadcast of several shapes, or ShapeError saying which sizes clash.
+
+    >>> broadcast_shapes((2, 1), (3,))
+    (2, 3)
+    """
+    ndim = max((len(s) for s in shapes), default=0)
+    out = []
+    for i in range(-ndim, 0):
+        size = 1
+        for s in shapes:
+            if len(s) >= -i:
+                d = s[i]
+                if d != 1:
+                    if size not in (1, d):
+                        raise ShapeError(
+                            f"shapes {' and '.join(str(tuple(s)) for s in shapes)} cannot be "
+                            f"broadcast: sizes {size} and {d} clash at axis {i}; each axis must "
+                            f"match or be 1")
+                    size = d
+        out.append(size)
+    return tuple(out)
+
+
+def same_shape(shape, **params):
+    return tuple(shape)
+
+
+def broadcast_rule(*shapes, **params):
+    return broadcast_shapes(*shapes)
+
+
+def normalize_axis(axis: int, ndim: int) -> int:
+    """``axis`` in ``[0, ndim)``, or AxisError naming the valid range."""
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        raise AxisError(f"axis must be an int, got {type(axis).__name__}")
+    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+        lo, hi = -max(ndim, 1), max(ndim, 1) - 1
+        raise AxisError(f"axis {axis} is out of range for a tensor of {ndim} dimension(s); "
+                        f"valid axes are {lo}..{hi}")
+    return axis % ndim if ndim else 0
+
+
+def normalize_axes(axis, ndim: int) -> tuple[int, ...]:
+    """A tuple of distinct axes in ``[0, ndim)`` (None means all)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = tuple(normalize_axis(a, ndim) for a in axes)
+    if len(set(out)) != len(out):
+        raise AxisError(f"axis {axis} repeats an axis")
+    return out
+
+
+def reduce_shape(shape, axis=None, keepdims=False, **params):
+    axes = normalize_axes(axis, len(shape))
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)

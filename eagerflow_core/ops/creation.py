@@ -1,0 +1,375 @@
+"""Creation ops: tensors from Python data, NumPy arrays, DLPack, or from nothing.
+
+Python floats become the default float (float32) and Python ints the default int (int64), as in
+PyTorch; NumPy arrays keep their dtype. ``constant`` always copies (TensorFlow's meaning);
+``asarray`` shares memory with a host array when the device and dtype allow (the standard's).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtypes
+from .._devices import device as get_device
+from .._dispatch import as_tensor_arg, call, cast_raw, wrap
+from .._dtypes import (DType, as_dtype, bool_, default_complex, default_float, default_int,
+                       from_numpy_dtype)
+from .._errors import ArgumentTypeError, DTypeError, InvalidArgumentError, ShapeError
+from .._registry import defop
+from .._tensor import Tensor, new_tensor
+from . import _rules as R
+from ._define import public
+
+_PY_DEFAULTS = {np.dtype(np.float64): default_float, np.dtype(np.complex128): default_complex,
+                np.dtype(np.int64): default_int, np.dtype(np.bool_): bool_}
+
+
+def _host_array(obj, dtype: DType | None, op="asarray") -> np.ndarray:
+    """``obj`` as a host NumPy array of ``dtype`` (or of the inferred dtype)."""
+    from_python = not isinstance(obj, (np.ndarray, np.generic))
+    try:
+        if dtype is not None:
+            return np.asarray(obj, dtype=dtype.numpy)
+        host = np.asarray(obj)
+    except OverflowError as exc:
+        raise InvalidArgumentError(f"{op}: a value does not fit {dtype}: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise InvalidArgumentError(
+            f"{op}: cannot make a tensor from {type(obj).__name__}: {exc}; give a (nested, "
+            f"rectangular) sequence of numbers, a NumPy array or a tensor") from None
+    if from_python and host.dtype in _PY_DEFAULTS:
+        want = _PY_DEFAULTS[host.dtype]
+        if want.numpy != host.dtype:
+            host = host.astype(want.numpy)
+    return host
+
+
+def _from_host(host: np.ndarray, dev, op="asarray") -> Tensor:
+    try:
+        dt = from_numpy_dtype(host.dtype)
+    except DTypeError as exc:
+        raise DTypeError(f"{op}: {exc}") from None
+    if dt not in dev.native:
+        raise DTypeError(f"{op}: backend {dev.backend.name!r} ({dev}) has no {dt} dtype")
+    raw = dev.backend.backend.from_host(host, dev.index)
+    return wrap(raw, dt, dev)
+
+
+def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Tensor:
+    """A tensor from a tensor, a Python scalar or (nested) sequence, a NumPy array or any
+    object with ``__dlpack__``.
+
+    ``copy=None`` shares memory with ``obj`` where it can; ``copy=True`` always copies;
+    ``copy=False`` raises if a copy is needed.
+
+    >>> import eagerflow_core as ef
+    >>> ef.asarray([1.0, 2.0])
+    ef.Tensor([1., 2.], shape=(2,), dtype=float32, device='cpu:0')
+    >>> ef.asarray([1, 2], dtype=ef.uint8).dtype
+    ef.uint8
+    """
+    dt = None if dtype is None else as_dtype(dtype)
+    dev = None if device is None else get_device(device)
+    if isinstance(obj, Tensor) or hasattr(obj, "_ef_tensor_"):
+        t = as_tensor_arg(asarray_op, obj)
+        if dev is not None and dev is not t._device:
+            if copy is False:
+                raise InvalidArgumentError("asarray: copy=False, but moving to another device copies")
+            t = t.to(dev)
+        if dt is not None and dt is not t._dtype:
+            if copy is False:
+                raise InvalidArgumentError("asarray: copy=False, but changing the dtype copies")
+            t = astype(t, dt)
+        return t  # tensors are immutable: sharing is always safe
+    dev = dev or get_device(None)
+    if hasattr(obj, "__dlpack__") and not isinstance(obj, (np.ndarray, np.generic)):
+        t = from_dlpack(obj, device=dev)
+        return t if dt is None else astype(t, dt)
+    if isinstance(obj, str) or obj is None:
+        raise ArgumentTypeError(f"asarray: cannot make a tensor from {type(obj).__name__}")
+    host = _host_array(obj, dt)
+    if copy is True and isinstance(obj, np.ndarray) and np.may_share_memory(host, obj):
+        host = host.copy()
+    elif copy is False and isinstance(obj, np.ndarray) and not np.may_share_memory(host, obj):
+        raise InvalidArgumentError(f"asarray: copy=False, but converting {obj.dtype} to "
+                                   f"{host.dtype} copies")
+    return _from_host(host, dev)
+
+
+def constant(value, dtype=None, shape=None, name=None, *, device=None) -> Tensor:
+    """A tensor holding a copy of ``value`` (TensorFlow's ``tf.constant``).
+
+    With ``shape``, a single value fills the shape and a value of matching size is reshaped.
+
+    >>> import eagerflow_core as ef
+    >>> ef.constant(0.5, shape=(2,))
+    ef.Tensor([0.5, 0.5], shape=(2,), dtype=float32, device='cpu:0')
+    """
+    if isinstance(value, Tensor) or hasattr(value, "_ef_tensor_"):
+        t = asarray(value, dtype=dtype, device=device)
+    else:
+        host = _host_array(value, None if dtype is None else as_dtype(dtype), op="constant")
+        if host.base is not None or isinstance(value, np.ndarray):
+            host = host.copy()
+        t = _from_host(host, get_device(device), op="constant")
+    if shape is not None:
+        shape = _shape(shape, "constant")
+        if t.size == 1:
+            t = broadcast_to(reshape_any(t, ()), shape)
+        elif t.size == _prod(shape):
+            t = reshape_any(t, shape)
+        else:
+            raise ShapeError(f"constant: a value of {t.size} elements cannot fill shape {shape}")
+    return t
+
+
+tensor = constant
+
+
+def _prod(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _shape(shape, op) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)) or (isinstance(shape, Tensor) and shape.ndim == 0):
+        shape = (shape,)
+    try:
+        out = tuple(int(d.__index__()) for d in shape)
+    except (TypeError, AttributeError):
+        raise ArgumentTypeError(f"{op}: shape must be an int or a sequence of ints, got {shape!r}") from None
+    if any(d < 0 for d in out):
+        raise ShapeError(f"{op}: shape {out} has a negative size")
+    return out
+
+
+def _fill_dtype(value) -> DType:
+    if isinstance(value, Tensor):
+        return value.dtype
+    return _dtypes.scalar_dtype(value.item() if isinstance(value, np.generic) else value)
+
+
+def _param_dtype(*dtypes, dtype=None, **params):
+    return dtype
+
+
+# -- from nothing ------------------------------------------------------------------------------
+zeros_op = defop("zeros", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False)
+ones_op = defop("ones", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False)
+empty_op = defop("empty", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False)
+full_op = defop("full", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False)
+arange_op = defop("arange", family="creation", nin=0, dtype_rule=_param_dtype,
+                  differentiable=False, posparams=("start",))
+linspace_op = defop("linspace", family="creation", nin=0, dtype_rule=_param_dtype,
+                    differentiable=False, posparams=("start", "stop"))
+eye_op = defop("eye", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False,
+               posparams=("n_rows", "n_cols"))
+asarray_op = defop("asarray", family="creation", nin=0, dtype_rule=_param_dtype,
+                   differentiable=False)
+
+
+def _make(op, params, device, dtype, default):
+    dt = default if dtype is None else as_dtype(dtype)
+    params["dtype"] = dt
+    return call(op, (), params, device=None if device is None else get_device(device))
+
+
+@public(zeros_op, example="""
+    >>> import eagerflow_core as ef
+    >>> ef.zeros((2, 2), dtype=ef.int32)
+    ef.Tensor([[0, 0],
+               [0, 0]], shape=(2, 2), dtype=int32, device='cpu:0')
+""")
+def zeros(shape, *, dtype=None, device=None) -> Tensor:
+    """A tensor of zeros."""
+    return _make(zeros_op, {"shape": _shape(shape, "zeros")}, device, dtype, default_float)
+
+
+@public(ones_op)
+def ones(shape, *, dtype=None, device=None) -> Tensor:
+    """A tensor of ones.
+
+    >>> import eagerflow_core as ef
+    >>> ef.ones(3)
+    ef.Tensor([1., 1., 1.], shape=(3,), dtype=float32, device='cpu:0')
+    """
+    return _make(ones_op, {"shape": _shape(shape, "ones")}, device, dtype, default_float)
+
+
+@public(empty_op)
+def empty(shape, *, dtype=None, device=None) -> Tensor:
+    """An uninitialised tensor (its values are whatever the memory held)."""
+    return _make(empty_op, {"shape": _shape(shape, "empty")}, device, dtype, default_float)
+
+
+@public(full_op)
+def full(shape, fill_value, *, dtype=None, device=None) -> Tensor:
+    """A tensor filled with ``fill_value``; its dtype follows the value unless given.
+
+    >>> import eagerflow_core as ef
+    >>> ef.full((2,), 7)
+    ef.Tensor([7, 7], shape=(2,), dtype=int64, device='cpu:0')
+    """
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if not isinstance(fill_value, (bool, int, float, complex, np.generic)):
+        raise ArgumentTypeError(f"full: fill_value must be a Python scalar, got {type(fill_value).__name__}")
+    dt = _fill_dtype(fill_value) if dtype is None else as_dtype(dtype)
+    if isinstance(fill_value, int) and not isinstance(fill_value, bool) and dt.kind in "iu":
+        info = np.iinfo(dt.numpy)
+        if not info.min <= fill_value <= info.max:
+            raise InvalidArgumentError(f"full: fill_value {fill_value} does not fit {dt}")
+    return _make(full_op, {"shape": _shape(shape, "full"), "fill_value": fill_value}, device, dt, dt)
+
+
+@public(arange_op)
+def arange(start, /, stop=None, step=1, *, dtype=None, device=None) -> Tensor:
+    """Evenly spaced values in ``[start, stop)``; float arguments give the default float.
+
+    >>> import eagerflow_core as ef
+    >>> ef.arange(3)
+    ef.Tensor([0, 1, 2], shape=(3,), dtype=int64, device='cpu:0')
+    """
+    if step == 0:
+        raise InvalidArgumentError("arange: step must not be zero")
+    args = [a for a in (start, stop, step) if a is not None]
+    default = default_float if any(isinstance(a, float) for a in args) else default_int
+    if stop is None:
+        start, stop = 0, start
+    return _make(arange_op, {"start": start, "stop": stop, "step": step}, device, dtype, default)
+
+
+@public(linspace_op)
+def linspace(start, stop, /, num, *, dtype=None, device=None, endpoint=True) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop``.
+
+    >>> import eagerflow_core as ef
+    >>> ef.linspace(0, 1, 3)
+    ef.Tensor([0. , 0.5, 1. ], shape=(3,), dtype=float32, device='cpu:0')
+    """
+    if not isinstance(num, int) or num < 0:
+        raise InvalidArgumentError(f"linspace: num must be a non-negative int, got {num!r}")
+    default = default_complex if isinstance(start, complex) or isinstance(stop, complex) else default_float
+    return _make(linspace_op, {"start": start, "stop": stop, "num": num, "endpoint": endpoint},
+                 device, dtype, default)
+
+
+@public(eye_op)
+def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None) -> Tensor:
+    """A 2-D tensor with ones on diagonal ``k`` and zeros elsewhere.
+
+    >>> import eagerflow_core as ef
+    >>> ef.eye(2, dtype=ef.int8)
+    ef.Tensor([[1, 0],
+               [0, 1]], shape=(2, 2), dtype=int8, device='cpu:0')
+    """
+    for name, n in (("n_rows", n_rows), ("n_cols", n_cols)):
+        if n is not None and (not isinstance(n, int) or n < 0):
+            raise InvalidArgumentError(f"eye: {name} must be a non-negative int, got {n!r}")
+    return _make(eye_op, {"n_rows": n_rows, "n_cols": n_cols, "k": k}, device, dtype, default_float)
+
+
+def _like(fn, x, dtype, device, *extra):
+    if not isinstance(x, Tensor):
+        x = as_tensor_arg(fn.op, x, allow_scalar=False)
+    return fn(x.shape, *extra, dtype=x.dtype if dtype is None else dtype,
+              device=x.device if device is None else device)
+
+
+def zeros_like(x, /, *, dtype=None, device=None) -> Tensor:
+    """Zeros with the shape (and, unless given, the dtype and device) of ``x``."""
+    return _like(zeros, x, dtype, device)
+
+
+def ones_like(x, /, *, dtype=None, device=None) -> Tensor:
+    """Ones with the shape (and, unless given, the dtype and device) of ``x``."""
+    return _like(ones, x, dtype, device)
+
+
+def empty_like(x, /, *, dtype=None, device=None) -> Tensor:
+    """An uninitialised tensor shaped like ``x``."""
+    return _like(empty, x, dtype, device)
+
+
+def full_like(x, /, fill_value, *, dtype=None, device=None) -> Tensor:
+    """``fill_value`` everywhere, shaped like ``x`` (and of its dtype unless given)."""
+    return _like(full, x, dtype, device, fill_value)
+
+
+# -- conversion --------------------------------------------------------------------------------
+def _astype_rule(x, *, dtype, copy=True):
+    if x.kind == "c" and dtype.kind != "c":
+        raise DTypeError(f"casting {x} to {dtype} would drop the imaginary part; take "
+                         f"ef.real(x) or ef.abs(x) first")
+    return dtype
+
+
+astype_op = defop("astype", family="creation", nin=1, dtype_rule=_astype_rule,
+                  shape_rule=R.same_shape, posparams=("dtype",))
+
+
+@public(astype_op)
+def astype(x, dtype, /, *, copy=True, device=None) -> Tensor:
+    """``x`` converted to ``dtype`` (and moved to ``device`` if given).
+
+    >>> import eagerflow_core as ef
+    >>> ef.astype(ef.constant([1.7, -1.7]), ef.int32)
+    ef.Tensor([ 1, -1], shape=(2,), dtype=int32, device='cpu:0')
+    """
+    dt = as_dtype(dtype)
+    if not isinstance(x, Tensor):
+        x = as_tensor_arg(astype_op, x, allow_scalar=False)
+    if device is not None:
+        x = x.to(device)
+    if dt is x.dtype and not copy:
+        return x
+    return call(astype_op, (x,), {"dtype": dt})
+
+
+def cast(x, dtype) -> Tensor:
+    """TensorFlow's spelling of :func:`astype`."""
+    return astype(x, dtype)
+
+
+def from_dlpack(x, /, *, device=None, copy=None) -> Tensor:
+    """A tensor sharing memory with any object that implements ``__dlpack__``.
+
+    >>> import numpy as np, eagerflow_core as ef
+    >>> ef.from_dlpack(np.arange(3.0))
+    ef.Tensor([0., 1., 2.], shape=(3,), dtype=float64, device='cpu:0')
+    """
+    if not hasattr(x, "__dlpack__"):
+        raise ArgumentTypeError(f"from_dlpack: {type(x).__name__} has no __dlpack__ method")
+    dl_type, dl_index = x.__dlpack_device__()
+    from ..plugins import loader
+    recs = [r for r in loader.by_device_type().values() if r.backend.dlpack_device_type == int(dl_type)]
+    if not recs:
+        raise InvalidArgumentError(f"from_dlpack: no installed backend takes DLPack device type "
+                                   f"{int(dl_type)}; see ef.backends()")
+    src = get_device(f"{recs[0].device_type}:{int(dl_index) if recs[0].device_type != 'cpu' else 0}")
+    kern = src.kernels.get("from_dlpack")
+    if kern is None:
+        raise InvalidArgumentError(f"from_dlpack: backend {src.backend.name!r} has no from_dlpack kernel")
+    raw = kern(x) if copy is None else kern(x, copy=copy)
+    dt = src.backend.from_native.get(raw.dtype)
+    if dt is None:
+        raise DTypeError(f"from_dlpack: dtype {raw.dtype} has no eagerflow equivalent")
+    t = new_tensor(raw, dt, src)
+    return t if device is None else t.to(device)
+
+
+def reshape_any(x, shape):
+    from .manipulation import reshape
+    return reshape(x, shape)
+
+
+def broadcast_to(x, shape):
+    from .manipulation import broadcast_to as _b
+    return _b(x, shape)
+
+
+__all__ = ["asarray", "constant", "tensor", "zeros", "ones", "empty", "full", "arange",
+           "linspace", "eye", "zeros_like", "ones_like", "empty_like", "full_like", "astype",
+           "cast", "from_dlpack"]

@@ -1,0 +1,91 @@
+"""The one class a backend plugin subclasses.
+
+A backend is a small object plus a kernel table (tinygrad's ``ops_null.py`` habit): the core asks
+it a few questions (available? how many devices? which native dtypes?), moves data to and from
+the host through it, and then only ever calls the plain functions of its kernel table.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+#: The plugin API this core speaks. A plugin declares the version it was built for in
+#: ``Backend.api_version``; a different major version is refused at load, with the reason.
+PLUGIN_API_VERSION = 1
+
+
+class Backend:
+    """Base class of every backend. Subclass it, set the class attributes, fill the methods.
+
+    Kernels follow the Array API standard's signatures, on the backend's own arrays and native
+    dtypes: the kernel for ``"sum"`` is called as ``kernel(x, axis=..., dtype=..., keepdims=...)``.
+    Linear-algebra extension ops are keyed ``"linalg.<name>"``. The core has already checked
+    devices and dtypes and chosen the result dtype before a kernel runs.
+
+    >>> from eagerflow_core.plugins import Backend
+    >>> class Null(Backend):
+    ...     name, device_type = "null", "null"
+    ...     def is_available(self):
+    ...         return False, "the null device computes nothing"
+    >>> Null().is_available()
+    (False, 'the null device computes nothing')
+    """
+
+    #: Plugin name, unique among installed plugins (``EAGERFLOW_BACKENDS`` lists these).
+    name: str = ""
+    #: Device type, unique: tensors live on ``"<device_type>:<index>"``.
+    device_type: str = ""
+    #: The plugin's own version, shown by ``ef.backends()`` and ``eagerflow info``.
+    version: str = "0"
+    #: The plugin API version this backend was written against.
+    api_version: int = PLUGIN_API_VERSION
+    #: The available backend with the highest priority gives the default device.
+    priority: int = 0
+    #: The class of the raw arrays the kernels return; other results go through ``coerce``.
+    array_type: type = object
+    #: True if this backend's indexing kernels raise IndexError on out-of-range integer array
+    #: indices. If False the core checks them first (a GPU gather would otherwise wrap or clip).
+    checks_index_bounds: bool = False
+    #: DLPack device type of this backend's arrays (1 = CPU, 2 = CUDA), for ``ef.from_dlpack``.
+    dlpack_device_type: int | None = None
+
+    def is_available(self) -> tuple[bool, str]:
+        """``(True, "")``, or ``(False, reason)``. Must be cheap and must not raise."""
+        return True, ""
+
+    def device_count(self) -> int:
+        """How many devices of ``device_type`` exist."""
+        return 1
+
+    def initialize(self) -> None:
+        """Heavy set-up (import big libraries, create contexts). Runs once, on first use."""
+
+    def native_dtypes(self) -> dict[str, Any]:
+        """Map of eagerflow dtype names (``"float32"``) to this backend's dtype objects."""
+        raise NotImplementedError
+
+    def kernels(self) -> dict[str, Callable]:
+        """The kernel table: op name -> function. Called once, after ``initialize``."""
+        raise NotImplementedError
+
+    def kernels_for(self, index: int) -> dict[str, Callable]:
+        """The kernel table for device ``index`` (multi-device backends may bind the device)."""
+        return self.kernels()
+
+    def from_host(self, array: np.ndarray, index: int):
+        """A raw array on device ``index`` holding a copy (or a view) of a host NumPy array."""
+        raise NotImplementedError
+
+    def to_host(self, raw) -> np.ndarray:
+        """A host NumPy array with the values of ``raw``."""
+        raise NotImplementedError
+
+    def coerce(self, raw):
+        """Turn what a kernel returned (a scalar, say) into an ``array_type``."""
+        return raw
+
+    def device_index(self, raw) -> int:
+        """The device index a raw array lives on (single-device backends: 0)."""
+        return 0

@@ -1,0 +1,11 @@
+"""eagerflow's testing kit, shipped in the package so that backend authors test the same way.
+
+- ``strategies``: hypothesis strategies for dtypes, shapes and host arrays.
+- ``assert_close``: compare a tensor with a NumPy reference, with per-dtype tolerances.
+
+Importing this module needs ``hypothesis`` only for ``strategies``.
+"""
+
+from ._compare import TOLERANCES, assert_close, reference
+
+__all__ = ["assert_close", "reference", "TOLERANCES"]

@@ -1,0 +1,29 @@
+"""Shared fixtures: hypothesis profiles and the list of backends every backend test runs on."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import eagerflow_core as ef
+
+# `ci` keeps `make test` fast and repeatable; `thorough` (HYPOTHESIS_PROFILE=thorough) digs deeper.
+settings.register_profile("ci", max_examples=25, derandomize=True, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("thorough", max_examples=500, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def _available_devices():
+    return [str(d) for d in ef.devices()]
+
+
+@pytest.fixture(params=_available_devices())
+def device(request):
+    """Each available device of each installed backend (the first device of each backend)."""
+    dev = ef.device(request.param)
+    with dev:
+        yield dev
