@@ -20,7 +20,8 @@ class Device:
     ef.Device('cpu:0')
     """
 
-    __slots__ = ("type", "index", "backend", "kernels", "native", "_name", "__weakref__")
+    __slots__ = ("type", "index", "backend", "kernels", "native", "array_type", "coerce", "_name",
+                 "__weakref__")
 
     def __init__(self, rec: loader.LoadedBackend, index: int):
         self.type = rec.device_type
@@ -28,6 +29,9 @@ class Device:
         self.backend = rec           # the loader's record: Backend object, status, tables
         self.kernels = rec.backend.kernels_for(index) if index else rec.kernels
         self.native = rec.native     # DType -> native dtype
+        # Read on every op result; kept here so the hot path does one attribute lookup.
+        self.array_type = rec.backend.array_type
+        self.coerce = rec.backend.coerce
         self._name = f"{self.type}:{index}"
 
     def __repr__(self):

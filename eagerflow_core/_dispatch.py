@@ -89,9 +89,12 @@ def cast_raw(dev, raw, dtype: DType):
 
 
 def wrap(raw, dtype: DType, dev) -> Tensor:
-    """Wrap a kernel result, enforcing the dtype the core decided."""
-    if type(raw) is not dev.backend.backend.array_type:
-        raw = dev.backend.backend.coerce(raw)
+    """Wrap a kernel result, enforcing the dtype the core decided.
+
+    (``call_unary`` and ``call_binary`` inline this: it is their last step on every call.)
+    """
+    if type(raw) is not dev.array_type:
+        raw = dev.coerce(raw)
     native = dev.native[dtype]
     have = raw.dtype
     if have is not native and have != native:
@@ -169,7 +172,17 @@ def call_unary(op, x):
         raw = kern(data)
     except Exception as exc:
         raise _failure(op, exc, (x,), {}, dev) from None
-    out = wrap(raw, pair[1], dev)
+    # wrap(), inlined
+    if type(raw) is not dev.array_type:
+        raw = dev.coerce(raw)
+    dt = pair[1]
+    native = dev.native[dt]
+    if raw.dtype is not native and raw.dtype != native:
+        raw = dev.kernels["astype"](raw, native)
+    out = object.__new__(Tensor)
+    out._data = raw
+    out._dtype = dt
+    out._device = dev
     if state.tapes:
         record_hook(op, (x,), {}, out)
     return out
@@ -225,9 +238,50 @@ def call_binary(op, a, b):
         raw = kern(xa, xb)
     except Exception as exc:
         raise _failure(op, exc, (a, b), {}, dev) from None
-    out = wrap(raw, pair[1], dev)
+    # wrap(), inlined
+    if type(raw) is not dev.array_type:
+        raw = dev.coerce(raw)
+    dt = pair[1]
+    native = dev.native[dt]
+    if raw.dtype is not native and raw.dtype != native:
+        raw = dev.kernels["astype"](raw, native)
+    out = object.__new__(Tensor)
+    out._data = raw
+    out._dtype = dt
+    out._device = dev
     if state.tapes:
         record_hook(op, (a, b), {}, out)
+    return out
+
+
+def call_reduce(op, x, axis, keepdims, pass_dtype):
+    """Reductions over ``axis`` whose result dtype is ``op.table[x.dtype][1]``.
+
+    ``pass_dtype``: the kernel takes ``dtype=`` (the accumulation dtype, e.g. int8 sums in
+    int64) and is given the result dtype explicitly, so no backend accumulates in int8.
+    """
+    if type(x) is not Tensor:
+        x = as_tensor_arg(op, x, allow_scalar=False)
+    pair = op.table.get(x._dtype)
+    if pair is None:
+        raise _dtype_refused(op, x._dtype, (x,))
+    dev = x._device
+    kern = dev.kernels.get(op.name)
+    if kern is None:
+        raise _missing(op, dev, (x,))
+    data = x._data
+    if pair[0] is not x._dtype:
+        data = cast_raw(dev, data, pair[0])
+    try:
+        if pass_dtype:
+            raw = kern(data, axis=axis, dtype=dev.native[pair[1]], keepdims=keepdims)
+        else:
+            raw = kern(data, axis=axis, keepdims=keepdims)
+    except Exception as exc:
+        raise _failure(op, exc, (x,), {"axis": axis, "keepdims": keepdims}, dev) from None
+    out = wrap(raw, pair[1], dev)
+    if state.tapes:
+        record_hook(op, (x,), {"axis": axis, "keepdims": keepdims}, out)
     return out
 
 
@@ -257,10 +311,75 @@ def _plain(t: Tensor) -> Tensor:
 
 # -- the general path --------------------------------------------------------------------------
 
-def call(op, inputs=(), params=None, device=None):
+_NO_PARAMS: dict = {}
+
+
+def call(op, inputs=(), params=_NO_PARAMS, device=None):
     """Run a general op: ``inputs`` are the tensor arguments (a sequence for variadic ops),
     ``params`` the static keyword parameters of the kernel, ``device`` for creation ops."""
-    params = {} if params is None else params
+    # Fast path: plain tensors, one device, one dtype (no promotion, no conversion).
+    if inputs and not op.variadic and type(inputs[0]) is Tensor:
+        dev = inputs[0]._device
+        dt = inputs[0]._dtype
+        for t in inputs:
+            if type(t) is not Tensor or t._device is not dev or t._dtype is not dt:
+                break
+        else:
+            if device is None or device is dev:
+                return _call_uniform(op, inputs, params, dev, dt)
+    return _call_general(op, inputs, params, device)
+
+
+def _call_uniform(op, inputs, params, dev, dt):
+    try:
+        out_dtype = op.dtype_rule(*[dt] * len(inputs), **params)
+    except EagerflowError as exc:
+        raise _prefixed(op, exc, inputs) from None
+    kern = dev.kernels.get(op.name)
+    if kern is None:
+        raise _missing(op, dev, inputs)
+    raws = [t._data for t in inputs]
+    if params:
+        kparams = params
+        if params.get("dtype") is not None:
+            kparams = _native_dtype_param(op, dev, params)
+        if op.posparams:
+            kparams = dict(kparams)
+            raws += [kparams.pop(name) for name in op.posparams]
+        try:
+            raw = kern(*raws, **kparams)
+        except Exception as exc:
+            raise _failure(op, exc, inputs, params, dev) from None
+    else:
+        try:
+            raw = kern(*raws)
+        except Exception as exc:
+            raise _failure(op, exc, inputs, params, dev) from None
+    if type(raw) in (tuple, list):
+        dts = out_dtype if type(out_dtype) is tuple else (out_dtype,) * len(raw)
+        out = tuple(wrap(r, d, dev) for r, d in zip(raw, dts))
+    else:
+        out = wrap(raw, out_dtype, dev)
+    if state.tapes:
+        record_hook(op, tuple(inputs), params, out)
+    return out
+
+
+def _prefixed(op, exc, args):
+    if str(exc).startswith(op.name + ":"):
+        return exc
+    return op_error(op, type(exc), str(exc), [a for a in args if isinstance(a, Tensor)])
+
+
+def _native_dtype_param(op, dev, params):
+    kparams = dict(params)
+    kparams["dtype"] = dev.native.get(params["dtype"])
+    if kparams["dtype"] is None:
+        raise op_error(op, DTypeError, f"backend {dev.backend.name!r} has no {params['dtype']}")
+    return kparams
+
+
+def _call_general(op, inputs, params, device):
     args = list(inputs)
     tensors = []
     for i, x in enumerate(args):
@@ -294,9 +413,7 @@ def call(op, inputs=(), params=None, device=None):
         dtypes = [a._dtype if isinstance(a, Tensor) else None for a in args]
         out_dtype = op.dtype_rule(*dtypes, **params)
     except EagerflowError as exc:
-        if str(exc).startswith(op.name + ":"):
-            raise
-        raise op_error(op, type(exc), str(exc), tensors) from None
+        raise _prefixed(op, exc, tensors) from None
 
     kern = dev.kernels.get(op.name)
     if kern is None:
@@ -304,10 +421,7 @@ def call(op, inputs=(), params=None, device=None):
     raws = [a._data if isinstance(a, Tensor) else a for a in args]
     kparams = params
     if params.get("dtype") is not None:
-        kparams = dict(params)
-        kparams["dtype"] = dev.native.get(params["dtype"])
-        if kparams["dtype"] is None:
-            raise op_error(op, DTypeError, f"backend {dev.backend.name!r} has no {params['dtype']}")
+        kparams = _native_dtype_param(op, dev, params)
     if op.posparams:
         kparams = dict(kparams)
         raws += [kparams.pop(name) for name in op.posparams]
