@@ -157,7 +157,10 @@ def devices() -> list[Device]:
 
 
 def reset() -> None:
-    """Forget the default device (the plugins were reloaded)."""
+    """Forget the default device (the plugins were reloaded).
+
+    ``with ef.device(...)`` blocks stay in effect: their devices keep working, and each block
+    pops its own device when it ends.
+    """
     global _default
     _default = None
-    _tls.stack = []

@@ -15,6 +15,13 @@ from ._dtypes import DType, bfloat16
 from ._errors import ArgumentTypeError, InvalidArgumentError
 
 
+class _State:  # replaced by _dispatch.state at import of _dispatch (avoids an import cycle)
+    tapes = ()
+
+
+_dispatch_state = _State()
+
+
 class Tensor:
     """An n-dimensional array on one device, computed eagerly.
 
@@ -29,7 +36,8 @@ class Tensor:
     ((2, 2), ef.float32, ef.Device('cpu:0'))
     """
 
-    __slots__ = ("_data", "_dtype", "_device", "__weakref__")
+    # _tid: identity on gradient tapes, given on first use by a tape (never on the fast path).
+    __slots__ = ("_data", "_dtype", "_device", "_tid", "__weakref__")
     __array_priority__ = 1000  # NumPy defers `ndarray + Tensor` to Tensor.__radd__
     __hash__ = None  # tensors compare element-wise, so they cannot be dict keys (like NumPy's)
 
@@ -71,6 +79,9 @@ class Tensor:
         array([1, 2])
         """
         host = self._device.backend.backend.to_host(self._data)
+        if _dispatch_state.tapes:
+            from .autodiff.tape import note_export
+            note_export(self, "numpy()")
         if host is self._data or host.base is not None:
             host = host.view()
             host.flags.writeable = False  # writing would change an immutable tensor
@@ -163,7 +174,15 @@ class Tensor:
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
         kwargs = {k: v for k, v in (("stream", stream), ("max_version", max_version),
                                     ("dl_device", dl_device), ("copy", copy)) if v is not None}
-        return self._data.__dlpack__(**kwargs)
+        raw = self._data
+        if isinstance(raw, np.ndarray) and raw.flags.writeable and copy is not True:
+            # A consumer must not write into an immutable tensor's memory: export a read-only
+            # view, or a copy where the old (unversioned) protocol cannot say "read-only".
+            if max_version is None or tuple(max_version) < (1, 0):
+                return raw.__dlpack__(**{**kwargs, "copy": True})
+            raw = raw.view()
+            raw.flags.writeable = False
+        return raw.__dlpack__(**kwargs)
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()

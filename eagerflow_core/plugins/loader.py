@@ -86,6 +86,7 @@ class LoadedBackend:
         self.native: dict = {}       # DType -> native dtype
         self.from_native: dict = {}  # native dtype -> DType
         self.devices: dict = {}      # index -> Device
+        self.plugin: object = None   # what the entry point loaded (to recognise it on reload)
         self._lock = threading.Lock()
 
     @property
@@ -149,6 +150,11 @@ _lock = threading.RLock()
 _loaded: dict[str, LoadedBackend] | None = None     # plugin name -> record (every plugin seen)
 _by_type: dict[str, LoadedBackend] = {}             # device type -> record (loaded ones only)
 _in_process: dict[str, object] = {}                 # plugins registered with register_plugin()
+_previous: dict[str, LoadedBackend] = {}            # records before reload_plugins(), to reuse
+
+# The project's own backends own these device types: another plugin takes one only by declaring
+# a higher priority (a deliberate override), never because its name happens to sort first.
+_RESERVED = {"cpu": "numpy", "cuda": "cuda"}
 
 
 def _allow_list() -> set[str] | None:
@@ -164,7 +170,9 @@ def _entry_points():
     eps = metadata.entry_points(group=ENTRY_POINT_GROUP)
     seen = {}
     for ep in sorted(eps, key=lambda e: (e.name, e.value)):
-        seen.setdefault(ep.name, ep)  # the same distribution seen twice on sys.path counts once
+        # The same distribution seen twice on sys.path counts once; two distributions that
+        # claim one plugin name are both kept, so that the second is reported, not dropped.
+        seen.setdefault((ep.name, ep.value), ep)
     return list(seen.values())
 
 
@@ -190,9 +198,19 @@ def _discover() -> None:
         if allow is not None and name not in allow:
             rec.status, rec.reason = "disabled", f"not in EAGERFLOW_BACKENDS={os.environ['EAGERFLOW_BACKENDS']}"
             continue
-        _load_one(pm, rec, load, by_type)
-        if rec.status == "failed":
-            failures.append(rec)
+        rec = records[name] = _load_one(pm, rec, load, _previous.get(name))
+
+    # Device types are handed out in one deterministic order once every plugin is loaded.
+    claimants = sorted((r for r in records.values() if r.status == "ok"), key=_claim_order)
+    for rec in claimants:
+        owner = by_type.get(rec.device_type)
+        if owner is None:
+            by_type[rec.device_type] = rec
+        else:
+            rec.status, rec.backend = "failed", None
+            rec.reason = (f"device type {owner.device_type!r} is already taken by plugin "
+                          f"{owner.name!r} (priority {owner.backend.priority})")
+    failures += [r for r in records.values() if r.status == "failed" and r not in failures]
 
     _loaded, _by_type = records, by_type
     for rec in failures:
@@ -202,43 +220,53 @@ def _discover() -> None:
         warnings.warn(msg, PluginWarning, stacklevel=3)
 
 
-def _load_one(pm, rec: LoadedBackend, load, by_type) -> None:
-    """Load, validate and call one plugin; every failure lands in ``rec.reason``."""
+def _claim_order(rec: LoadedBackend):
+    b = rec.backend
+    return (-b.priority, _RESERVED.get(b.device_type, rec.name) != rec.name, rec.name)
+
+
+def _load_one(pm, rec: LoadedBackend, load, previous) -> LoadedBackend:
+    """Load, validate and call one plugin; every failure lands in ``rec.reason``.
+
+    The same plugin object seen again after ``reload_plugins()`` keeps its record, so its
+    devices keep their identity and tensors made before combine with new ones.
+    """
     try:
         obj = load()
     except Exception as exc:
         rec.reason = f"import failed: {type(exc).__name__}: {exc}"
-        return
+        return rec
+    if (previous is not None and previous.plugin is obj and previous.source == rec.source
+            and previous.backend is not None):
+        previous.status, previous.reason = "ok", ""
+        return previous
+    rec.plugin = obj
     try:
         pm.register(obj, name=rec.name)
         impls = [i for i in pm.hook.eagerflow_backend.get_hookimpls() if i.plugin_name == rec.name]
     except Exception as exc:
         rec.reason = f"invalid plugin: {type(exc).__name__}: {exc}"
-        return
+        return rec
     if not impls:
         rec.reason = "the plugin implements no eagerflow_backend hook"
-        return
+        return rec
     try:
         backend = impls[0].function()
     except Exception as exc:
         rec.reason = f"eagerflow_backend() raised {type(exc).__name__}: {exc}"
-        return
+        return rec
     if not isinstance(backend, Backend):
         rec.reason = f"eagerflow_backend() returned {type(backend).__name__}, not an eagerflow Backend"
-        return
+        return rec
     if backend.api_version != PLUGIN_API_VERSION:
         rec.reason = (f"built for plugin API version {backend.api_version}; this eagerflow-core "
                       f"speaks version {PLUGIN_API_VERSION}")
-        return
-    dtype_name = str(backend.device_type or "")
-    if not dtype_name.isidentifier():
+        return rec
+    if not str(backend.device_type or "").isidentifier():
         rec.reason = f"device_type {backend.device_type!r} is not a plain name like 'cpu' or 'cuda'"
-        return
-    if dtype_name in by_type:
-        rec.reason = f"device type {dtype_name!r} is already taken by plugin {by_type[dtype_name].name!r}"
-        return
+        return rec
     rec.backend, rec.status = backend, "ok"
-    by_type[dtype_name] = rec
+    return rec
 
 
 def ensure_loaded() -> dict[str, LoadedBackend]:
@@ -266,8 +294,9 @@ def reload_plugins() -> None:
 
     Tensors made before keep working, on their old backend objects.
     """
-    global _loaded, _by_type
+    global _loaded, _by_type, _previous
     with _lock:
+        _previous = _loaded or _previous
         _loaded, _by_type = None, {}
         from .. import _devices
         _devices.reset()

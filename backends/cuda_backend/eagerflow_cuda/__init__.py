@@ -1,0 +1,137 @@
+"""eagerflow's CUDA backend, on CuPy (cuBLAS matmul, fused CUDA C kernels from ``csrc/``).
+
+Registered through the ``eagerflow.backends`` entry point as plugin ``"cuda"``; it uses only the
+plugin surface ``eagerflow_core.plugins``. Importing this package is light and never fails on a
+machine without a GPU: CuPy is imported by ``is_available()`` (to learn the reason a GPU cannot
+be used) and by ``initialize()``, which runs on first use of a ``"cuda"`` device.
+
+>>> import eagerflow_cuda
+>>> b = eagerflow_cuda.CupyBackend()
+>>> b.name, b.device_type, b.priority, b.dlpack_device_type
+('cuda', 'cuda', 10, 2)
+>>> "bfloat16" in b.native_dtypes()  # CuPy has no bfloat16 dtype
+False
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eagerflow_core.plugins import ArrayAPIBackend, hookimpl
+
+__version__ = "0.1.0"
+__all__ = ["CupyBackend", "eagerflow_backend", "__version__"]
+
+# Every eagerflow dtype CuPy has; bfloat16 is missing from CuPy, so eagerflow reports a clear
+# DTypeError for bfloat16 on "cuda" devices.
+_NATIVE = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+           "float16", "float32", "float64", "complex64", "complex128")
+
+
+def _probe() -> tuple[bool, str]:
+    """Whether CuPy can use a GPU here, and if not, the real reason. Never raises."""
+    try:
+        import cupy
+        version = cupy.__version__
+    except ImportError as exc:
+        return False, f"cupy is not installed ({exc}); pip install cupy-cuda13x"
+    except Exception as exc:  # a broken CuPy install must not break eagerflow
+        return False, f"import cupy failed: {type(exc).__name__}: {exc}"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDARuntimeError: no driver, too old a driver, no device
+        return False, f"{exc} (cupy {version} found no usable CUDA device)"
+    if count < 1:
+        return False, f"cupy {version} found no usable CUDA device (the CUDA runtime counts 0)"
+    return True, ""
+
+
+class CupyBackend(ArrayAPIBackend):
+    """The ``"cuda"`` devices, one per GPU that CuPy sees."""
+
+    name = "cuda"
+    device_type = "cuda"
+    version = __version__
+    priority = 10  # beats the CPU when a GPU is there
+    checks_index_bounds = False  # a GPU gather does not raise on out-of-range indices
+    dlpack_device_type = 2  # kDLCUDA
+    namespace = None  # cupy, once initialize() ran
+
+    def __init__(self):
+        super().__init__()
+        self._availability: tuple[bool, str] | None = None
+        self._fused = None
+
+    def is_available(self) -> tuple[bool, str]:
+        # Cached: the core asks on every ef.backends() and device lookup, and the answer (the
+        # driver and the GPUs a process sees) does not change while the process runs.
+        if self._availability is None:
+            self._availability = _probe()
+        return self._availability
+
+    def initialize(self) -> None:
+        import cupy
+
+        from ._fused import FusedSums
+        self.namespace = cupy
+        self.array_type = cupy.ndarray  # read by the core on every op result: a plain attribute
+        runtime = cupy.cuda.runtime.runtimeGetVersion()
+        self.version = (f"{__version__} (cupy {cupy.__version__}, CUDA runtime "
+                        f"{runtime // 1000}.{runtime % 1000 // 10})")
+        self._fused = FusedSums(cupy)
+
+    def device_count(self) -> int:
+        return self.namespace.cuda.runtime.getDeviceCount()
+
+    def native_dtypes(self) -> dict:
+        return {name: np.dtype(name) for name in _NATIVE}
+
+    def kernels(self) -> dict:
+        """The table of device 0 (the core binds other devices through ``kernels_for``)."""
+        from .kernels import bind, build_table
+        table = build_table(self.namespace, self._fused)
+        if self.device_count() > 1:  # another device may be CuPy's current one
+            table = bind(table, 0, self.namespace.cuda.runtime)
+        return table
+
+    def kernels_for(self, index: int) -> dict:
+        from .kernels import bind, build_table
+        if index == 0:
+            return self.kernels()
+        return bind(build_table(self.namespace, self._fused), index, self.namespace.cuda.runtime)
+
+    def from_host(self, array: np.ndarray, index: int):
+        cp = self.namespace
+        with cp.cuda.Device(index):  # a new Device object per call: its context stack is not shared
+            return cp.asarray(array)
+
+    def to_host(self, raw) -> np.ndarray:
+        return raw.get()  # copies on the array's own device, then synchronises
+
+    def coerce(self, raw):
+        return self.namespace.asarray(raw)
+
+    def device_index(self, raw) -> int:
+        return raw.device.id
+
+    # -- CUDA-specific extras (not part of the plugin API) ---------------------------------
+    def synchronize(self, index: int = 0) -> None:
+        """Wait for all work queued on device ``index`` (for timing GPU code)."""
+        self.namespace.cuda.Device(index).synchronize()
+
+    def memory_stats(self, index: int = 0) -> dict[str, int]:
+        """Bytes held by CuPy's memory pool on device ``index``: in use, and reserved in all."""
+        cp = self.namespace
+        with cp.cuda.Device(index):
+            pool = cp.get_default_memory_pool()
+            return {"used_bytes": int(pool.used_bytes()), "total_bytes": int(pool.total_bytes())}
+
+    @property
+    def fused(self):
+        """The launchers of ``csrc/`` kernels (``FusedSums``), once initialised."""
+        return self._fused
+
+
+@hookimpl
+def eagerflow_backend():
+    return CupyBackend()

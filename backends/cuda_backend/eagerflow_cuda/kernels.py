@@ -1,0 +1,101 @@
+"""The CuPy kernel table: the backend kit's table from ``cupy``, then the overrides.
+
+CuPy implements the Array API standard's namespace, so the kit covers most ops by name. This
+module adds what eagerflow does better on the GPU (the fused float32 sums of ``csrc/``) and
+binds a table to one device on machines with several.
+
+Nothing here imports cupy: the namespace is passed in, which also lets the routing logic be
+tested on a machine without a GPU (with NumPy standing in for CuPy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eagerflow_core.plugins import kernels_from_namespace
+
+_F32 = np.dtype(np.float32)
+
+#: The one-warp-per-row kernel wins when there are enough rows to fill the GPU, or when rows
+#: are short enough that a warp finishes one quickly; otherwise cupy's segmented reduction
+#: (a block per row) is faster.
+ROWS_MIN = 256
+COLS_MAX = 4096
+
+
+def _astype(x, dtype, /, *, copy=True, device=None):
+    return x.astype(dtype, copy=copy)
+
+
+def _reduced_axes(axis, ndim):
+    """``axis`` as a sorted tuple of non-negative axes, or None when it is not valid (then the
+    fallback kernel raises, and the core turns that into a clear AxisError)."""
+    if axis is None:
+        return tuple(range(ndim))
+    out = []
+    for a in axis if isinstance(axis, tuple) else (axis,):
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            return None
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        return None
+    return tuple(sorted(out))
+
+
+def make_sum(fallback, fused):
+    """The ``sum`` kernel: the fused kernels for float32 sums of C-contiguous arrays over all
+    axes or over the last one, ``fallback`` (``cupy.sum``) for everything else."""
+
+    def sum_(x, /, *, axis=None, dtype=None, keepdims=False):
+        if (x.dtype == _F32 and (dtype is None or dtype == _F32) and x.size
+                and x.flags.c_contiguous and fused.ready()):
+            ndim = x.ndim
+            axes = _reduced_axes(axis, ndim)
+            if axes is not None and len(axes) == ndim:
+                out = fused.sum_all(x)
+                return out.reshape((1,) * ndim) if keepdims else out
+            if axes is not None and axes == (ndim - 1,):
+                cols = x.shape[-1]
+                rows = x.size // cols
+                if rows >= ROWS_MIN or cols <= COLS_MAX:
+                    out = fused.sum_rows(x.reshape(rows, cols))
+                    return out.reshape(x.shape[:-1] + ((1,) if keepdims else ()))
+        return fallback(x, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    sum_.__name__ = "sum"
+    return sum_
+
+
+def build_table(cp, fused) -> dict:
+    """The kernel table over the namespace ``cp`` (cupy) with the fused sums ``fused``."""
+    table = kernels_from_namespace(cp)
+    table["astype"] = _astype
+    table["sum"] = make_sum(cp.sum, fused)
+    return table
+
+
+def bind(table: dict, index: int, runtime) -> dict:
+    """``table`` with every kernel run while device ``index`` is current.
+
+    CuPy allocates results, and launches kernels, on the current device; CUDA keeps the current
+    device per host thread, so switching it around a call is thread-safe. The switch costs two
+    runtime calls, so single-GPU machines use the unbound table.
+    """
+    get_device, set_device = runtime.getDevice, runtime.setDevice
+
+    def on_device(fn):
+        def kernel(*args, **kwargs):
+            prev = get_device()
+            if prev == index:
+                return fn(*args, **kwargs)
+            set_device(index)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                set_device(prev)
+
+        kernel.__name__ = getattr(fn, "__name__", "kernel")
+        kernel.__wrapped__ = fn
+        return kernel
+
+    return {name: on_device(fn) for name, fn in table.items()}
