@@ -22,7 +22,8 @@ SPEC = "https://data-apis.org/array-api/2024.12/API_specification/generated/arra
 
 def _finish(fn, name, op, doc, example):
     fn.__name__ = fn.__qualname__ = name.rpartition(".")[2]
-    fn.__module__ = "eagerflow_core"
+    # doctest collects a function only from the module its __module__ names.
+    fn.__module__ = "eagerflow_core.linalg" if name.startswith("linalg.") else "eagerflow_core"
     text = inspect.cleandoc(doc)
     if example:
         text += "\n\n" + inspect.cleandoc(example)
