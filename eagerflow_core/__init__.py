@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import ops as _ops
+from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad,
+                       hessian, jacobian, jvp, stop_gradient, value_and_grad, vjp)
 from ._devices import Device, default_device, device, devices
 from ._dtypes import (DType, bfloat16, can_cast, complex64, complex128, finfo, float16, float32,
                       float64, iinfo, int8, int16, int32, int64, isdtype, promote_types,
@@ -55,4 +57,6 @@ __all__ = (["Tensor", "DType", "Device", "device", "devices", "default_device", 
             "EagerflowError", "ShapeError", "AxisError", "DTypeError", "ArgumentTypeError",
             "InvalidArgumentError", "OutOfRangeError", "DeviceError", "KernelNotFoundError",
             "KernelError", "PluginError"]
+           + ["GradientTape", "GradientTapeError", "Variable", "grad", "value_and_grad", "vjp",
+              "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient"]
            + _ops.__all__)

@@ -37,6 +37,8 @@ class _State(threading.local):
 
 
 state = _State()
+_tensor_module = __import__("eagerflow_core._tensor", fromlist=["_dispatch_state"])
+_tensor_module._dispatch_state = state
 #: Set by the autodiff module: ``record(op, inputs, params, outputs)``.
 record_hook = None
 
@@ -355,7 +357,7 @@ def _call_uniform(op, inputs, params, dev, dt):
             raw = kern(*raws)
         except Exception as exc:
             raise _failure(op, exc, inputs, params, dev) from None
-    if type(raw) in (tuple, list):
+    if isinstance(raw, (tuple, list)):  # namedtuples too (NumPy's EighResult...)
         dts = out_dtype if type(out_dtype) is tuple else (out_dtype,) * len(raw)
         out = tuple(wrap(r, d, dev) for r, d in zip(raw, dts))
     else:
@@ -430,7 +432,7 @@ def _call_general(op, inputs, params, device):
     except Exception as exc:
         raise _failure(op, exc, args, params, dev) from None
 
-    if type(raw) in (tuple, list):
+    if isinstance(raw, (tuple, list)):  # namedtuples too (NumPy's EighResult...)
         dts = out_dtype if type(out_dtype) is tuple else (out_dtype,) * len(raw)
         out = tuple(wrap(r, d, dev) for r, d in zip(raw, dts))
     else:

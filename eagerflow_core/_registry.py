@@ -43,7 +43,7 @@ class OpDef:
         self.accepts = accepts            # words for error messages: "floating-point", ...
         self.doc = doc
         self.differentiable = differentiable
-        self.vjp = None                   # set by the autodiff rules
+        self.vjp = None                   # set by defvjp: one rule per input, or one for all
         self.jvp = None
         self.variadic = variadic
         self.nout = nout
@@ -91,3 +91,23 @@ def def_elementwise(name: str, *, family: str, nin: int, rule, accepts: str, doc
     return _register(OpDef(name, family=family, kind="unary" if nin == 1 else "binary", nin=nin,
                            table=elementwise_table(rule), accepts=accepts, doc=doc,
                            differentiable=differentiable, shape_rule=shape_rule))
+
+
+def defvjp(fn_or_op, *rules, all_inputs=None) -> None:
+    """Give an op its reverse-mode gradient rules, written in eagerflow ops.
+
+    ``rules`` holds one rule per tensor input, ``rule(g, ans, *inputs, **params) -> gradient``
+    (None where that input gets no gradient); the engine calls only the rules of inputs that
+    lead to a source. ``all_inputs=rule`` instead gives one rule returning a tuple, for ops
+    whose input gradients share work. Because rules are eagerflow ops, every backend gets
+    them, and they are differentiable again (higher order for free).
+
+    >>> import eagerflow_core as ef
+    >>> ef.exp.op.vjp is not None
+    True
+    """
+    op = getattr(fn_or_op, "op", fn_or_op)
+    if all_inputs is not None:
+        op.vjp = ("all", all_inputs)
+    else:
+        op.vjp = ("each", rules)

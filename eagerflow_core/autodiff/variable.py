@@ -1,0 +1,137 @@
+"""``ef.Variable``: mutable state (a layer's weights) that behaves as a tensor in ops."""
+
+from __future__ import annotations
+
+import weakref
+
+from .._dispatch import state
+from .._errors import ShapeError
+from .._tensor import Tensor
+
+
+class Variable:
+    """A named, assignable tensor; trainable ones are watched by tapes when read.
+
+    >>> import eagerflow_core as ef
+    >>> w = ef.Variable(ef.ones((2,)), name="w")
+    >>> with ef.GradientTape() as tape:
+    ...     loss = ef.sum(w * w)
+    >>> tape.gradient(loss, w)
+    ef.Tensor([2., 2.], shape=(2,), dtype=float32, device='cpu:0')
+    >>> w.assign_sub([0.5, 0.5]).numpy()
+    array([0.5, 0.5], dtype=float32)
+    """
+
+    _ef_variable_ = True
+    _registry: "weakref.WeakValueDictionary[int, Variable]" = weakref.WeakValueDictionary()
+    _count = 0
+    __array_priority__ = 1001
+
+    def __init__(self, initial_value, trainable: bool = True, name: str | None = None,
+                 dtype=None, device=None):
+        from ..ops.creation import constant
+        self._value = constant(initial_value, dtype=dtype, device=device)
+        self.trainable = bool(trainable)
+        Variable._count += 1
+        self.name = name if name is not None else f"Variable:{Variable._count}"
+        Variable._registry[id(self)] = self
+
+    @classmethod
+    def _all_live(cls):
+        return list(cls._registry.values())
+
+    # -- reading -----------------------------------------------------------------------------
+    def _ef_tensor_(self) -> Tensor:
+        value = self._value
+        if state.tapes and self.trainable:
+            for tape in state.tapes:
+                if tape._recording and tape._watch_vars:
+                    tape._watch_variable(self, value)
+        return value
+
+    def read_value(self) -> Tensor:
+        """The current value, as a Tensor (recorded as a read by active tapes)."""
+        return self._ef_tensor_()
+
+    value = read_value
+
+    @property
+    def dtype(self):
+        return self._value.dtype
+
+    @property
+    def shape(self):
+        return self._value.shape
+
+    @property
+    def device(self):
+        return self._value.device
+
+    @property
+    def ndim(self):
+        return self._value.ndim
+
+    @property
+    def size(self):
+        return self._value.size
+
+    def numpy(self):
+        return self._value.numpy()
+
+    def __array__(self, dtype=None, copy=None):
+        return self._value.__array__(dtype, copy)
+
+    def __repr__(self):
+        values = repr(self._value).split("(", 1)[1].rsplit(", shape=", 1)[0]
+        return (f"<ef.Variable {self.name!r} shape={self.shape} dtype={self.dtype.name} "
+                f"device='{self.device}' value={values}>")
+
+    # -- writing -----------------------------------------------------------------------------
+    def assign(self, value) -> "Variable":
+        """Replace the value (same shape; cast to the Variable's dtype). Returns self."""
+        from ..ops.creation import asarray
+        new = asarray(value, dtype=self.dtype, device=self.device)
+        if new.shape != self.shape:
+            raise ShapeError(f"assign: Variable {self.name!r} has shape {self.shape}, the new "
+                             f"value has shape {new.shape}")
+        if new is value:  # never alias a tensor the caller still holds a name for
+            from .._tensor import new_tensor
+            new = new_tensor(new._data, new._dtype, new._device)
+        self._value = new
+        return self
+
+    def assign_add(self, delta) -> "Variable":
+        """``self.assign(self + delta)``."""
+        return self.assign(self._value + _plain(delta))
+
+    def assign_sub(self, delta) -> "Variable":
+        """``self.assign(self - delta)``."""
+        return self.assign(self._value - _plain(delta))
+
+    def __setitem__(self, key, value):
+        t = self._value
+        t[key] = value
+        self._value = t
+
+
+def _plain(x):
+    return x._value if isinstance(x, Variable) else x
+
+
+def _forward(name):
+    def method(self, *args):
+        return getattr(self._ef_tensor_(), name)(*args)
+    method.__name__ = name
+    return method
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+              "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__",
+              "__rpow__", "__matmul__", "__rmatmul__", "__neg__", "__pos__", "__abs__",
+              "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__and__", "__or__",
+              "__xor__", "__invert__", "__getitem__", "__bool__", "__float__", "__int__",
+              "__index__", "__len__", "__iter__", "__format__", "item", "tolist", "astype", "to"):
+    setattr(Variable, _name, _forward(_name))
+Variable.__hash__ = object.__hash__  # Variables are objects with identity (optimizer state keys)
+Variable.T = property(lambda self: self._ef_tensor_().T)
+Variable.mT = property(lambda self: self._ef_tensor_().mT)
