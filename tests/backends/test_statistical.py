@@ -1,0 +1,388 @@
+"""Statistical reductions (sum, prod, mean, min, max, var, std, cumulative_sum/prod), the
+utility ops (all, any, diff) and the TensorFlow aliases, on every backend, against NumPy in
+float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import eagerflow_core as ef
+from eagerflow_core.testing import TOLERANCES, assert_close, reference
+from eagerflow_core.testing import strategies as st_ef
+
+REAL = st_ef.dtype_list(("bool", "integral", "real floating"))
+NUMERIC = st_ef.dtype_list("numeric")
+FLOATS = st_ef.dtype_list("real floating")
+
+# The `device` fixture only enters `with device:` around the test: sharing it between
+# hypothesis examples is what we want.
+shared_device = settings(suppress_health_check=[*settings.default.suppress_health_check,
+                                                HealthCheck.function_scoped_fixture])
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+@st.composite
+def axes(draw, ndim, single=False):
+    """None, one axis (maybe negative) or (unless ``single``) a tuple of distinct axes."""
+    if ndim == 0:
+        return None
+    choices = [st.none(), st.integers(-ndim, ndim - 1)]
+    if not single:
+        choices.append(st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim).map(
+            lambda axs: tuple(a - ndim if i % 2 else a for i, a in enumerate(axs))))
+    return draw(st.one_of(*choices))
+
+
+@st.composite
+def tensor_and_axis(draw, dtypes, min_dims=0, max_side=5, low=None, high=None, single=False):
+    dt = draw(st.sampled_from(dtypes))
+    shape = draw(st_ef.shapes(min_dims=min_dims, max_dims=3, max_side=max_side))
+    host = draw(st_ef.arrays(dt, shape, low=low, high=high))
+    return dt, host, draw(axes(len(shape), single)), draw(st.booleans())
+
+
+def accumulation_dtype(dt):
+    """The standard's sum/prod dtype, written out independently of the core's rule."""
+    if dt.kind == "b" or (dt.kind == "i" and dt.itemsize < 8):
+        return ef.int64
+    if dt.kind == "u" and dt.itemsize < 8:
+        return ef.uint64
+    return dt
+
+
+def _axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    return (axis,) if isinstance(axis, int) else axis
+
+
+def float_result(dt):
+    return dt if dt.kind in "fc" else ef.float32
+
+
+def tol(dt, magnitude):
+    """(rtol, atol) for a result of dtype ``dt`` accumulated from values of ``magnitude``:
+    rounding errors scale with the inputs, not with a (possibly cancelled) result."""
+    if dt.kind not in "fc":
+        return {}
+    r, a = TOLERANCES[dt.name]
+    return {"rtol": r, "atol": a + r * float(magnitude)}
+
+
+# -- sum, prod ---------------------------------------------------------------------------------
+
+@shared_device
+@given(case=tensor_and_axis(st_ef.dtype_list("all")))
+def test_sum_matches_numpy_and_promotes_small_integers(device, case):
+    dt, host, axis, keepdims = case
+    out = ef.sum(ef.asarray(host), axis=axis, keepdims=keepdims)
+    want = accumulation_dtype(dt)
+    ref = reference(host)
+    expected = np.sum(ref, axis=axis, keepdims=keepdims,
+                      dtype=want.numpy if want.kind in "iu" else None)
+    assert_close(out, expected, dtype=want, **tol(want, np.sum(np.abs(ref))))
+
+
+@shared_device
+@given(case=tensor_and_axis(st_ef.dtype_list("all"), max_side=3, low=-2, high=2))
+def test_prod_matches_numpy_and_promotes_small_integers(device, case):
+    dt, host, axis, keepdims = case
+    if dt.name == "float16":
+        host = host / 2  # 2**27 would overflow float16
+    out = ef.prod(ef.asarray(host), axis=axis, keepdims=keepdims)
+    want = accumulation_dtype(dt)
+    ref = reference(host)
+    expected = np.prod(ref, axis=axis, keepdims=keepdims,
+                       dtype=want.numpy if want.kind in "iu" else None)
+    assert_close(out, expected, dtype=want, **tol(want, np.prod(np.maximum(np.abs(ref), 1))))
+
+
+def test_sum_and_prod_take_an_explicit_dtype(device):
+    x = ef.asarray(np.array([100, 100, 100], dtype=np.int8))
+    assert_close(ef.sum(x, dtype=ef.int16), np.array(300), dtype=ef.int16)
+    assert_close(ef.sum(x, dtype="float32"), np.array(300.0), dtype=ef.float32)
+    assert_close(ef.prod(x, dtype=ef.int64), np.array(10**6), dtype=ef.int64)
+    u = ef.asarray(np.array([200, 200], dtype=np.uint8))
+    assert_close(ef.sum(u), np.array(400), dtype=ef.uint64)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_sums_accumulate_in_float32(device, dtype):
+    # 1000 values of 0.1: accumulating in the 16-bit dtype itself drifts by whole units.
+    host = np.full(1000, 0.1, dtype=getattr(ef, dtype).numpy)
+    exact = reference(host).sum()
+    assert_close(ef.sum(ef.asarray(host)), exact, dtype=dtype)
+    assert_close(ef.cumulative_sum(ef.asarray(host))[-1:], np.array([exact]), dtype=dtype)
+
+
+def test_empty_sum_and_prod_are_their_identities(device):
+    x = ef.zeros((0, 3))
+    assert_close(ef.sum(x), np.array(0.0), dtype=ef.float32)
+    assert_close(ef.prod(x, axis=0), np.ones(3), dtype=ef.float32)
+    assert_close(ef.prod(ef.zeros((2, 0), dtype=ef.int8), axis=1), np.ones(2), dtype=ef.int64)
+
+
+# -- min, max ----------------------------------------------------------------------------------
+
+@shared_device
+@given(case=tensor_and_axis(REAL))
+def test_max_and_min_match_numpy(device, case):
+    dt, host, axis, keepdims = case
+    ref = reference(host)
+    if any(ref.shape[a] == 0 for a in _axes(axis, ref.ndim)):
+        return  # no identity: tested below
+    x = ef.asarray(host)
+    assert_close(ef.max(x, axis=axis, keepdims=keepdims),
+                 np.max(ref, axis=axis, keepdims=keepdims), dtype=dt)
+    assert_close(ef.min(x, axis=axis, keepdims=keepdims),
+                 np.min(ref, axis=axis, keepdims=keepdims), dtype=dt)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_max_and_min_propagate_nan(device, dtype):
+    host = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, -1.0]]).astype(dtype.numpy)
+    x = ef.asarray(host)
+    assert_close(ef.max(x, axis=1), np.array([np.nan, 5.0]), dtype=dtype)
+    assert_close(ef.min(x, axis=1), np.array([np.nan, -1.0]), dtype=dtype)
+    assert np.isnan(float(ef.max(x))) and np.isnan(float(ef.min(x)))
+
+
+@pytest.mark.parametrize("fn, word", [(ef.max, "maximum"), (ef.min, "minimum")])
+def test_max_and_min_of_nothing_raise_a_clear_error(device, fn, word):
+    name = fn.__name__
+    with pytest.raises(ef.ShapeError, match=rf"^{name}: .*{word} over axis 0 of shape \(0, 3\)"):
+        fn(ef.zeros((0, 3)))
+    with pytest.raises(ef.ShapeError, match=r"axis 1 of shape \(2, 0\).*no identity"):
+        fn(ef.zeros((2, 0)), axis=-1, keepdims=True)
+    # Empty results are fine when the reduced axes are not empty.
+    assert_close(fn(ef.zeros((0, 3)), axis=1), np.zeros(0), dtype=ef.float32)
+
+
+def test_max_min_refuse_complex_and_bad_axes(device):
+    z = ef.asarray(np.array([1 + 2j]))
+    with pytest.raises(ef.DTypeError, match=r"^max: .*real.*complex128"):
+        ef.max(z)
+    with pytest.raises(ef.AxisError, match=r"^min: axis 2 is out of range .* 2 dimension"):
+        ef.min(ef.zeros((2, 3)), axis=2)
+    with pytest.raises(ef.AxisError, match=r"^max: .*repeats"):
+        ef.max(ef.zeros((2, 3)), axis=(0, -2))
+
+
+# -- mean, var, std ----------------------------------------------------------------------------
+
+@shared_device
+@given(case=tensor_and_axis(st_ef.dtype_list("numeric"), min_dims=0))
+def test_mean_matches_numpy_and_lifts_integers(device, case):
+    dt, host, axis, keepdims = case
+    ref = reference(host)
+    if ref.size == 0 or any(ref.shape[a] == 0 for a in _axes(axis, ref.ndim)):
+        expected = np.full(np.sum(ref, axis=axis, keepdims=keepdims).shape, np.nan)
+    else:
+        expected = np.mean(ref, axis=axis, keepdims=keepdims)
+    want = float_result(dt)
+    out = ef.mean(ef.asarray(host), axis=axis, keepdims=keepdims)
+    assert_close(out, expected, dtype=want, **tol(want, np.max(np.abs(ref), initial=0)))
+
+
+@shared_device
+@given(case=tensor_and_axis(st_ef.dtype_list(("integral", "real floating", "bool"))),
+       correction=st.sampled_from([0, 1, 0.5, 2.0]), which=st.sampled_from(["var", "std"]))
+def test_var_and_std_match_numpy_with_correction(device, case, correction, which):
+    dt, host, axis, keepdims = case
+    ref = reference(host).astype(np.float64)
+    n = int(np.prod([ref.shape[a] for a in _axes(axis, ref.ndim)]))
+    shape = np.sum(ref, axis=axis, keepdims=keepdims).shape
+    if n - correction <= 0:
+        expected = np.full(shape, np.nan)  # the standard's special case
+    else:
+        expected = getattr(np, which)(ref, axis=axis, ddof=correction, keepdims=keepdims)
+    want = float_result(dt)
+    out = getattr(ef, which)(ef.asarray(host), axis=axis, correction=correction,
+                             keepdims=keepdims)
+    scale = np.max(np.abs(ref), initial=0)
+    assert_close(out, expected, dtype=want, **tol(want, scale ** 2 if which == "var" else scale))
+
+
+def test_var_std_refuse_complex_and_negative_correction(device):
+    z = ef.asarray(np.array([1 + 2j], dtype=np.complex64))
+    with pytest.raises(ef.DTypeError, match=r"^var: .*real.*complex64"):
+        ef.var(z)
+    with pytest.raises(ef.DTypeError, match=r"^std: .*complex64"):
+        ef.std(z)
+    with pytest.raises(ef.InvalidArgumentError, match=r"^var: correction must be .*-1"):
+        ef.var(ef.ones(3), correction=-1)
+    with pytest.raises(ef.InvalidArgumentError, match=r"^std: correction .*'1'"):
+        ef.std(ef.ones(3), correction="1")
+
+
+def test_mean_of_complex_keeps_complex(device):
+    host = np.array([1 + 1j, 3 - 1j], dtype=np.complex64)
+    assert_close(ef.mean(ef.asarray(host)), np.array(2 + 0j), dtype=ef.complex64)
+
+
+# -- cumulative_sum, cumulative_prod -----------------------------------------------------------
+
+@shared_device
+@given(case=tensor_and_axis(st_ef.dtype_list("all"), min_dims=1, max_side=4, low=-2, high=2,
+                            single=True),
+       include_initial=st.booleans(), which=st.sampled_from(["sum", "prod"]))
+def test_cumulative_sum_and_prod_match_numpy(device, case, include_initial, which):
+    dt, host, axis, _ = case
+    if axis is None and host.ndim > 1:
+        axis = -1
+    ref = reference(host)
+    want = accumulation_dtype(dt)
+    ax = (0 if axis is None else axis) % ref.ndim
+    acc = want.numpy if want.kind in "iu" else None
+    expected = (np.cumsum if which == "sum" else np.cumprod)(ref, axis=ax, dtype=acc)
+    if include_initial:
+        shape = ref.shape[:ax] + (1,) + ref.shape[ax + 1:]
+        first = np.full(shape, 0 if which == "sum" else 1, dtype=expected.dtype)
+        expected = np.concatenate([first, expected], axis=ax)
+    fn = ef.cumulative_sum if which == "sum" else ef.cumulative_prod
+    out = fn(ef.asarray(host), axis=axis, include_initial=include_initial)
+    bound = 4.0 ** ref.shape[ax] if which == "prod" else np.sum(np.abs(ref))
+    assert_close(out, expected, dtype=want, **tol(want, bound))
+
+
+def test_cumulative_sum_takes_a_dtype(device):
+    x = ef.asarray(np.array([100, 100], dtype=np.int8))
+    assert_close(ef.cumulative_sum(x, dtype=ef.int16), np.array([100, 200]), dtype=ef.int16)
+    assert_close(ef.cumulative_prod(x, dtype=ef.float64, include_initial=True),
+                 np.array([1.0, 100.0, 1e4]), dtype=ef.float64)
+
+
+def test_cumulative_errors_name_the_op_and_shape(device):
+    with pytest.raises(ef.AxisError, match=r"^cumulative_sum: axis must be given .*\(2, 3\)"):
+        ef.cumulative_sum(ef.zeros((2, 3)))
+    with pytest.raises(ef.ShapeError, match=r"^cumulative_prod: .*0-d"):
+        ef.cumulative_prod(ef.asarray(3.0))
+    with pytest.raises(ef.ShapeError, match=r"^cumulative_sum: .*0-d"):
+        ef.cumulative_sum(ef.asarray(3.0), axis=0)
+    with pytest.raises(ef.AxisError, match=r"^cumulative_sum: axis 2 is out of range"):
+        ef.cumulative_sum(ef.zeros((2, 3)), axis=2)
+
+
+# -- reductions in general ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["sum", "prod", "mean", "max", "min", "var", "std", "all",
+                                  "any", "count_nonzero"])
+def test_reductions_of_a_0d_tensor_and_list_axes(device, name):
+    fn = getattr(ef, name)
+    x = ef.asarray(np.float32(2.5))
+    out = fn(x)
+    assert out.shape == () and out.device == device
+    y = ef.asarray(np.arange(6, dtype=np.float32).reshape(2, 3))
+    assert fn(y, axis=[0, 1], keepdims=True).shape == (1, 1)
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "mean", "max", "min", "var", "std",
+                                  "cumulative_sum", "all", "any"])
+def test_reductions_refuse_python_lists(device, name):
+    with pytest.raises(ef.ArgumentTypeError, match=rf"^{name}: expected a Tensor.*ef.asarray"):
+        getattr(ef, name)([1.0, 2.0])
+
+
+def test_tensorflow_aliases(device):
+    host = np.arange(6, dtype=np.float32).reshape(2, 3)
+    x = ef.asarray(host)
+    assert_close(ef.reduce_sum(x, axis=1), host.sum(1), dtype=ef.float32)
+    assert_close(ef.reduce_mean(x, 0, True), host.mean(0, keepdims=True), dtype=ef.float32)
+    assert_close(ef.reduce_max(x, axis=-1, keepdims=True), host.max(-1, keepdims=True),
+                 dtype=ef.float32)
+    assert_close(ef.reduce_min(x), host.min(), dtype=ef.float32)
+    assert_close(ef.reduce_prod(x + 1, axis=0), (host + 1).prod(0), dtype=ef.float32)
+    assert_close(ef.reduce_mean(ef.asarray(np.array([1, 2]))), np.array(1.5), dtype=ef.float32)
+
+
+# -- all, any ----------------------------------------------------------------------------------
+
+@shared_device
+@given(case=tensor_and_axis(st_ef.dtype_list("all"), low=-1, high=1))
+def test_all_and_any_match_numpy(device, case):
+    dt, host, axis, keepdims = case
+    x = ef.asarray(host)
+    ref = reference(host)
+    assert_close(ef.all(x, axis=axis, keepdims=keepdims),
+                 np.all(ref, axis=axis, keepdims=keepdims), dtype=ef.bool)
+    assert_close(ef.any(x, axis=axis, keepdims=keepdims),
+                 np.any(ref, axis=axis, keepdims=keepdims), dtype=ef.bool)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "complex64"])
+def test_all_any_count_nan_inf_and_imaginary_parts_as_true(device, dtype):
+    values = [np.nan, -np.inf] if dtype != "complex64" else [1j, -2j]
+    x = ef.asarray(np.array(values).astype(getattr(ef, dtype).numpy))
+    assert bool(ef.all(x)) and bool(ef.any(x))
+    empty = ef.zeros((0,), dtype=dtype)
+    assert bool(ef.all(empty)) is True and bool(ef.any(empty)) is False
+
+
+# -- diff --------------------------------------------------------------------------------------
+
+@shared_device
+@given(case=tensor_and_axis(NUMERIC, min_dims=1, single=True), n=st.integers(0, 3),
+       pre=st.integers(0, 2), app=st.integers(0, 2))
+def test_diff_matches_numpy(device, case, n, pre, app):
+    dt, host, axis, _ = case
+    axis = -1 if axis is None else axis
+    extra = {}
+    for name, k in (("prepend", pre), ("append", app)):
+        if k:
+            shape = list(host.shape)
+            shape[axis] = k
+            extra[name] = np.full(shape, 3, dtype=host.dtype)
+    out = ef.diff(ef.asarray(host), axis=axis, n=n,
+                  **{k: ef.asarray(v) for k, v in extra.items()})
+    # Joined by hand: np.diff(n=0) ignores prepend and append, the standard does not.
+    parts = [extra.get("prepend"), host, extra.get("append")]
+    ref = np.concatenate([reference(p) for p in parts if p is not None], axis=axis)
+    expected = np.diff(ref, n=n, axis=axis)
+    if dt.kind in "iu":  # wraps around like the dtype
+        expected = expected.astype(dt.numpy)
+    assert_close(out, expected, dtype=dt, **tol(dt, 2 ** n * 10))
+
+
+def test_diff_scalars_promote_weakly_and_stand_for_one_slice(device):
+    x = ef.asarray(np.array([[1, 2], [4, 8]], dtype=np.int8))
+    assert_close(ef.diff(x, axis=0, prepend=0), np.array([[1, 2], [3, 6]]), dtype=ef.int8)
+    assert_close(ef.diff(x, append=0.5), np.array([[1, -1.5], [4, -7.5]]), dtype=ef.float32)
+    assert_close(ef.diff(x, prepend=ef.asarray(np.int8(1))), np.array([[0, 1], [3, 4]]),
+                 dtype=ef.int8)
+    assert_close(ef.diff(x, prepend=ef.zeros((2, 1), dtype=ef.int16)),
+                 np.array([[1, 1], [4, 4]]), dtype=ef.int16)
+
+
+def test_diff_errors(device):
+    x = ef.zeros((2, 3))
+    with pytest.raises(ef.ShapeError, match=r"^diff: prepend of shape \(3, 1\) does not fit "
+                                            r"x of shape \(2, 3\).*\(2, k\)"):
+        ef.diff(x, prepend=ef.zeros((3, 1)))
+    with pytest.raises(ef.ShapeError, match=r"^diff: append of shape \(3,\)"):
+        ef.diff(x, axis=0, append=ef.zeros(3))
+    with pytest.raises(ef.ShapeError, match=r"^diff: .*0-d"):
+        ef.diff(ef.asarray(1.0))
+    with pytest.raises(ef.InvalidArgumentError, match=r"^diff: n must be a non-negative int"):
+        ef.diff(x, n=-1)
+    with pytest.raises(ef.DTypeError, match=r"^diff: .*not bool"):
+        ef.diff(ef.asarray(np.array([True, False])))
+    for kw in ({}, {"prepend": 0.0}):
+        with pytest.raises(ef.AxisError, match=r"^diff: axis 2 is out of range"):
+            ef.diff(x, axis=2, **kw)
+    assert ef.diff(x, n=5).shape == (2, 0)
+
+
+def test_variables_are_reduced_like_their_values(device):
+    # A Variable is not a Tensor subclass: the public functions must still see its dtype
+    # (int8 sums accumulate in int64) and shape (the empty-max check).
+    v = ef.Variable(ef.asarray(np.array([100, 100, 100], dtype=np.int8)))
+    assert_close(ef.sum(v), np.array(300), dtype=ef.int64)
+    assert_close(ef.cumulative_sum(v), np.array([100, 200, 300]), dtype=ef.int64)
+    assert_close(ef.mean(v), np.array(100.0), dtype=ef.float32)
+    with pytest.raises(ef.ShapeError, match=r"^max: .*\(0,\)"):
+        ef.max(ef.Variable(ef.zeros(0)))
