@@ -90,9 +90,18 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Tensor:
     host = _host_array(obj, dt)
     if copy is True and isinstance(obj, np.ndarray) and np.may_share_memory(host, obj):
         host = host.copy()
-    elif copy is False and isinstance(obj, np.ndarray) and not np.may_share_memory(host, obj):
-        raise InvalidArgumentError(f"asarray: copy=False, but converting {obj.dtype} to "
-                                   f"{host.dtype} copies")
+    elif copy is False:
+        # The standard: copy=False must raise wherever a copy is needed, which is always for
+        # Python data, for a dtype change, and for a device that does not share host memory.
+        if not isinstance(obj, np.ndarray):
+            raise InvalidArgumentError(f"asarray: copy=False, but making a tensor from a "
+                                       f"{type(obj).__name__} copies")
+        if not np.may_share_memory(host, obj):
+            raise InvalidArgumentError(f"asarray: copy=False, but converting {obj.dtype} to "
+                                       f"{host.dtype} copies")
+        if dev.backend.backend.dlpack_device_type != 1:
+            raise InvalidArgumentError(f"asarray: copy=False, but moving host memory to {dev} "
+                                       f"copies")
     return _from_host(host, dev)
 
 
@@ -167,7 +176,8 @@ linspace_op = defop("linspace", family="creation", nin=0, dtype_rule=_param_dtyp
 eye_op = defop("eye", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False,
                posparams=("n_rows", "n_cols"))
 asarray_op = defop("asarray", family="creation", nin=0, dtype_rule=_param_dtype,
-                   differentiable=False)
+                   differentiable=False,
+                   doc="A tensor from Python data, a NumPy array or a DLPack object.")
 
 
 def _make(op, params, device, dtype, default):
@@ -200,7 +210,12 @@ def ones(shape, *, dtype=None, device=None) -> Tensor:
 
 @public(empty_op)
 def empty(shape, *, dtype=None, device=None) -> Tensor:
-    """An uninitialised tensor (its values are whatever the memory held)."""
+    """An uninitialised tensor (its values are whatever the memory held).
+
+    >>> import eagerflow_core as ef
+    >>> ef.empty((2, 3)).shape
+    (2, 3)
+    """
     return _make(empty_op, {"shape": _shape(shape, "empty")}, device, dtype, default_float)
 
 
@@ -360,6 +375,80 @@ def from_dlpack(x, /, *, device=None, copy=None) -> Tensor:
     return t if device is None else t.to(device)
 
 
+# -- grids and triangles ----------------------------------------------------------------------
+def _meshgrid_dtype(*dtypes, indexing="xy"):
+    return dtypes[0] if dtypes else default_float  # the inputs are promoted to one dtype
+
+
+# Not variadic: the kernel is called as the standard spells it, meshgrid(*arrays, indexing=).
+meshgrid_op = defop("meshgrid", family="creation", dtype_rule=_meshgrid_dtype, promote=True)
+
+
+@public(meshgrid_op)
+def meshgrid(*arrays, indexing="xy") -> list[Tensor]:
+    """Coordinate grids from 1-D coordinate tensors, one grid per input.
+
+    ``indexing="xy"`` (Cartesian, the default) gives grids of shape ``(len(y), len(x), ...)``
+    for inputs ``x, y, ...``; ``"ij"`` (matrix) gives ``(len(x), len(y), ...)``. Mixed dtypes
+    promote to their common dtype.
+
+    >>> import eagerflow_core as ef
+    >>> gx, gy = ef.meshgrid(ef.constant([1, 2, 3]), ef.constant([10, 20]))
+    >>> gx
+    ef.Tensor([[1, 2, 3],
+               [1, 2, 3]], shape=(2, 3), dtype=int64, device='cpu:0')
+    >>> gy.shape
+    (2, 3)
+    """
+    if indexing not in ("xy", "ij"):
+        raise InvalidArgumentError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    for i, a in enumerate(arrays):
+        if isinstance(a, Tensor) and a.ndim != 1:
+            raise ShapeError(f"meshgrid: every input must be 1-D; input {i} has shape {a.shape}")
+    return list(call(meshgrid_op, arrays, {"indexing": indexing}))
+
+
+def _triangle(op, x, k):
+    if not isinstance(x, Tensor):
+        x = as_tensor_arg(op, x, allow_scalar=False)
+    if x.ndim < 2:
+        raise ShapeError(f"{op.name}: needs a tensor of at least 2 dimensions (a stack of "
+                         f"matrices), got shape {x.shape}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise ArgumentTypeError(f"{op.name}: k must be an int, got {type(k).__name__}")
+    return call(op, (x,), {"k": int(k)})
+
+
+tril_op = defop("tril", family="creation", dtype_rule=R.same_dtype, shape_rule=R.same_shape)
+triu_op = defop("triu", family="creation", dtype_rule=R.same_dtype, shape_rule=R.same_shape)
+
+
+@public(tril_op)
+def tril(x, /, *, k=0) -> Tensor:
+    """The lower triangle of each matrix of ``x`` (the last two axes): elements above
+    diagonal ``k`` become zero (``k > 0`` keeps diagonals above the main one).
+
+    >>> import eagerflow_core as ef
+    >>> ef.tril(ef.ones((2, 3), dtype=ef.int32))
+    ef.Tensor([[1, 0, 0],
+               [1, 1, 0]], shape=(2, 3), dtype=int32, device='cpu:0')
+    """
+    return _triangle(tril_op, x, k)
+
+
+@public(triu_op)
+def triu(x, /, *, k=0) -> Tensor:
+    """The upper triangle of each matrix of ``x`` (the last two axes): elements below
+    diagonal ``k`` become zero (``k < 0`` keeps diagonals below the main one).
+
+    >>> import eagerflow_core as ef
+    >>> ef.triu(ef.ones((2, 3), dtype=ef.int32), k=1)
+    ef.Tensor([[0, 1, 1],
+               [0, 0, 1]], shape=(2, 3), dtype=int32, device='cpu:0')
+    """
+    return _triangle(triu_op, x, k)
+
+
 def reshape_any(x, shape):
     from .manipulation import reshape
     return reshape(x, shape)
@@ -372,4 +461,4 @@ def broadcast_to(x, shape):
 
 __all__ = ["asarray", "constant", "tensor", "zeros", "ones", "empty", "full", "arange",
            "linspace", "eye", "zeros_like", "ones_like", "empty_like", "full_like", "astype",
-           "cast", "from_dlpack"]
+           "cast", "from_dlpack", "meshgrid", "tril", "triu"]

@@ -1,3 +1,457 @@
-"""(being written)"""
+"""Indexing: ``take``, ``take_along_axis``, and ``Tensor.__getitem__`` / ``__setitem__``.
 
-__all__: list[str] = []
+A key is normalised once in the core: lists become index tensors on the indexed tensor's
+device, Python ints are bounds-checked, bool masks are checked against the axes they cover,
+and index tensors are bounds-checked here only on backends whose gathers do not check
+(``Backend.checks_index_bounds``: a GPU gather would wrap or clip silently). The kernels then
+get a tuple of ints, slices, None, Ellipsis and raw arrays, which every array library takes.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from .._dispatch import call
+from .._dtypes import bool_
+from .._errors import (ArgumentTypeError, AxisError, DeviceError, DTypeError,
+                       InvalidArgumentError, OutOfRangeError, ShapeError)
+from .._registry import defop
+from .._tensor import Tensor
+from . import _rules as R
+from ._define import public
+from .creation import asarray, astype
+
+_KIND_RANK = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+_SCALARS = (bool, int, float, complex)
+
+
+def _as_tensor(x, op) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if hasattr(x, "_ef_tensor_"):
+        return x._ef_tensor_()
+    raise ArgumentTypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+
+
+# -- bounds of integer index tensors -------------------------------------------------------------
+
+def _out_of_range(op, axis, size, index):
+    return OutOfRangeError(f"{op}: index {index} is out of range for axis {axis} of size {size} "
+                           f"(valid indices are {-size}..{size - 1})" if size else
+                           f"{op}: index {index} is out of range for axis {axis} of size 0 "
+                           f"(the axis is empty)")
+
+
+def _check_tensor_bounds(op, idx: Tensor, size: int, axis: int):
+    """Raise OutOfRangeError if ``idx`` holds a value outside ``[-size, size)``.
+
+    Runs only on backends whose kernels do not check (two reductions and a host read)."""
+    if idx.size == 0:
+        return
+    dev = idx._device
+    kmin, kmax = dev.kernels.get("min"), dev.kernels.get("max")
+    if kmin is not None and kmax is not None:
+        lo, hi = int(kmin(idx._data)), int(kmax(idx._data))
+    else:
+        host = dev.backend.backend.to_host(idx._data)
+        lo, hi = int(host.min()), int(host.max())
+    if lo < -size:
+        raise _out_of_range(op, axis, size, lo)
+    if hi >= size:
+        raise _out_of_range(op, axis, size, hi)
+
+
+def _axis(op, axis, ndim) -> int:
+    try:
+        return R.normalize_axis(operator.index(axis), ndim)
+    except TypeError:
+        raise ArgumentTypeError(f"{op}: axis must be an int, got {type(axis).__name__}") from None
+    except AxisError as exc:
+        raise AxisError(f"{op}: {exc}") from None
+
+
+def _backend_checks(x: Tensor) -> bool:
+    return x._device.backend.backend.checks_index_bounds
+
+
+# -- keys ----------------------------------------------------------------------------------------
+
+def _index(v, op, what):
+    if v is None or type(v) is int:
+        return v
+    try:
+        if isinstance(v, (bool, np.bool_)):
+            raise TypeError
+        return operator.index(v)
+    except TypeError:
+        raise ArgumentTypeError(f"{op}: slice {what} must be an int or None, got "
+                                f"{type(v).__name__}") from None
+
+
+def _slice(s: slice, op) -> slice:
+    start, stop, step = (_index(s.start, op, "start"), _index(s.stop, op, "stop"),
+                         _index(s.step, op, "step"))
+    if step == 0:
+        raise InvalidArgumentError(f"{op}: slice step cannot be zero")
+    return s if (start, stop, step) == (s.start, s.stop, s.step) else slice(start, stop, step)
+
+
+def _index_tensor(t: Tensor, x: Tensor, op) -> Tensor:
+    if t._device is not x._device:
+        raise DeviceError(f"{op}: the index tensor is on {t._device} but the indexed tensor is "
+                          f"on {x._device}; move the index with .to('{x._device}')")
+    if t._dtype.kind not in "iub":
+        raise DTypeError(f"{op}: index tensors must have an integer or bool dtype, not "
+                         f"{t._dtype}; cast with ef.astype(index, ef.int64)")
+    return t
+
+
+def _key_part(k, x: Tensor, op):
+    """One element of a key as an int, bool, slice, None, Ellipsis or index Tensor."""
+    t = type(k)
+    if t is int or t is bool or k is None or k is Ellipsis:
+        return k
+    if t is slice:
+        return _slice(k, op)
+    if isinstance(k, Tensor) or hasattr(k, "_ef_tensor_"):
+        return _index_tensor(_as_tensor(k, op), x, op)
+    if isinstance(k, np.bool_):
+        return bool(k)
+    if isinstance(k, np.integer):
+        return int(k)
+    if isinstance(k, (list, tuple, np.ndarray)):
+        if isinstance(k, (list, tuple)) and len(k) == 0:
+            return asarray(np.zeros(0, np.int64), device=x._device)  # x[[]] selects nothing
+        return _index_tensor(asarray(k, device=x._device), x, op)
+    raise ArgumentTypeError(
+        f"{op}: cannot index with {type(k).__name__}; a key holds ints, slices, None, ..., "
+        f"integer or bool tensors, and lists of ints or bools")
+
+
+def _count_true(mask: Tensor) -> int:
+    host = mask._device.backend.backend.to_host(mask._data)
+    return int(np.count_nonzero(host))
+
+
+def _prepare(x: Tensor, key, op, want_shape=False):
+    """The kernel's key (a tuple) and, if ``want_shape``, the shape of ``x[key]``.
+
+    Checks what the kernels would not check clearly: Python int bounds, the axes the key
+    covers, bool mask shapes, index devices and dtypes, and (on backends that do not) the
+    bounds of integer index tensors. Follows NumPy's rules: when the key holds an index
+    tensor, ints count as advanced indices too, and the advanced indices' broadcast shape
+    replaces them in place if they are adjacent, else it goes first.
+    """
+    parts = key if type(key) is tuple else (key,)
+    items = [_key_part(k, x, op) for k in parts]
+    shape = x.shape
+    ndim = len(shape)
+    covered = 0
+    ellipses = 0
+    advanced = False
+    for k in items:
+        if k is Ellipsis:
+            ellipses += 1
+        elif isinstance(k, Tensor):
+            advanced = True
+            covered += k.ndim if k._dtype is bool_ else 1
+        elif type(k) is bool:
+            advanced = True
+        elif k is not None:
+            covered += 1
+    if ellipses > 1:
+        raise InvalidArgumentError(f"{op}: a key may hold at most one ellipsis (...)")
+    if covered > ndim:
+        raise OutOfRangeError(f"{op}: too many indices for a tensor of shape {shape}: the key "
+                              f"indexes {covered} axes, the tensor has {ndim}")
+    check = advanced and not _backend_checks(x)
+
+    out: list = []        # dims of the result, without the advanced block
+    adv_shapes = []       # shape of each advanced index
+    adv_at = None         # where the advanced block goes in `out` if they are adjacent
+    gap = split = False
+    axis = 0
+    for k in items:
+        if k is Ellipsis:
+            fill = ndim - covered
+            out.extend(shape[axis:axis + fill])
+            axis += fill
+            gap = adv_at is not None  # even when it stands for no axis (NumPy's rule)
+            continue
+        if k is None:
+            out.append(1)
+            gap = adv_at is not None
+            continue
+        if type(k) is slice:
+            out.append(len(range(*k.indices(shape[axis]))) if want_shape else None)
+            axis += 1
+            gap = adv_at is not None
+            continue
+        if type(k) is int:
+            n = shape[axis]
+            if not -n <= k < n:
+                raise _out_of_range(op, axis, n, k)
+            axis += 1
+            if not advanced:
+                continue  # a basic int index drops its axis
+            s = ()
+        elif type(k) is bool:
+            s = (int(k),)
+        elif k._dtype is bool_:
+            covers = shape[axis:axis + k.ndim]
+            if k.shape != covers:
+                axes = f"axis {axis}" if k.ndim == 1 else f"axes {axis}..{axis + k.ndim - 1}"
+                raise ShapeError(f"{op}: a bool mask of shape {k.shape} must match the sizes "
+                                 f"{covers} of the {axes} it covers (the tensor's shape is "
+                                 f"{shape})")
+            s = (_count_true(k) if want_shape else None,)
+            axis += k.ndim
+        else:
+            if check:
+                _check_tensor_bounds(op, k, shape[axis], axis)
+            s = k.shape
+            axis += 1
+        if adv_at is None:
+            adv_at = len(out)
+        elif gap:
+            split = True
+        adv_shapes.append(s)
+    nkey = tuple(k._data if isinstance(k, Tensor) else k for k in items)
+    block = ()
+    if len(adv_shapes) > 1 and all(None not in s for s in adv_shapes):
+        try:
+            block = R.broadcast_shapes(*adv_shapes)
+        except ShapeError:
+            raise ShapeError(f"{op}: the index tensors' shapes {', '.join(map(str, adv_shapes))} "
+                             f"cannot be broadcast together") from None
+    elif adv_shapes:
+        block = adv_shapes[0]
+    if not want_shape:
+        return nkey, None
+    out.extend(shape[axis:])
+    if adv_shapes:
+        at = 0 if split else adv_at
+        out[at:at] = block
+    return nkey, tuple(out)
+
+
+# -- getitem -------------------------------------------------------------------------------------
+
+getitem_op = defop("getitem", family="indexing", dtype_rule=R.same_dtype, posparams=("key",),
+                   doc="x[key]: basic and advanced indexing (Tensor.__getitem__).")
+
+
+def _getitem(self, key):
+    """``x[key]``: basic (ints, slices, None, ...) and advanced (integer tensors, bool masks,
+    lists) indexing, as NumPy defines it. Negative indices count from the end; an index past
+    the end raises OutOfRangeError (an IndexError).
+
+    >>> import eagerflow_core as ef
+    >>> x = ef.reshape(ef.arange(6), (2, 3))
+    >>> x[1, ::-1]
+    ef.Tensor([5, 4, 3], shape=(3,), dtype=int64, device='cpu:0')
+    >>> x[:, [0, 2]]
+    ef.Tensor([[0, 2],
+               [3, 5]], shape=(2, 2), dtype=int64, device='cpu:0')
+    >>> x[x > 3]
+    ef.Tensor([4, 5], shape=(2,), dtype=int64, device='cpu:0')
+    """
+    if type(key) is int:  # the common x[i]: skip the general key walk
+        shape = self._data.shape
+        if not shape:
+            raise OutOfRangeError(f"getitem: a 0-d tensor has no axis to index with {key}; use "
+                                  f"x[()] or x.item()")
+        n = shape[0]
+        if not -n <= key < n:
+            raise _out_of_range("getitem", 0, n, key)
+        return call(getitem_op, (self,), {"key": (key,)})
+    if type(key) is slice and self._data.shape:
+        return call(getitem_op, (self,), {"key": (_slice(key, "getitem"),)})
+    nkey, _ = _prepare(self, key, "getitem")
+    return call(getitem_op, (self,), {"key": nkey})
+
+
+# -- setitem -------------------------------------------------------------------------------------
+
+def _setitem_dtype(x, value, *, key):
+    return x
+
+
+setitem_op = defop("setitem", family="indexing", nin=2, dtype_rule=_setitem_dtype,
+                   scalar_inputs=True,
+                   doc="A copy of x with value written at key (Tensor.__setitem__ rebinds x).")
+
+
+def _refuse_kind(have, want, what):
+    if _KIND_RANK[have] > _KIND_RANK[want.kind]:
+        raise DTypeError(f"setitem: cannot write {what} into a tensor of dtype {want} without "
+                         f"losing information; cast explicitly first (ef.astype(value, "
+                         f"ef.{want}))")
+
+
+def _value(self: Tensor, value):
+    """The value to write: a tensor of ``self``'s dtype and device, or a checked Python scalar."""
+    dt = self._dtype
+    if isinstance(value, np.generic):
+        value = value.item()
+    if type(value) in _SCALARS:
+        kind = {bool: "b", int: "i", float: "f", complex: "c"}[type(value)]
+        _refuse_kind(kind, dt, f"a Python {type(value).__name__}")
+        if kind == "i" and dt.kind in "iu":
+            info = np.iinfo(dt.numpy)
+            if not info.min <= value <= info.max:
+                raise InvalidArgumentError(f"setitem: the Python int {value} does not fit {dt} "
+                                           f"(range {info.min}..{info.max})")
+        return value
+    if isinstance(value, Tensor) or hasattr(value, "_ef_tensor_"):
+        v = _as_tensor(value, "setitem")
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        v = asarray(value, device=self._device)
+    else:
+        raise ArgumentTypeError(f"setitem: the value must be a tensor or a Python scalar, got "
+                                f"{type(value).__name__}")
+    if v._device is not self._device:
+        raise DeviceError(f"setitem: the value is on {v._device} but the tensor is on "
+                          f"{self._device}; move it with .to('{self._device}')")
+    _refuse_kind(v._dtype.kind, dt, f"a {v._dtype} value")
+    return v if v._dtype is dt else astype(v, dt)
+
+
+def _setitem(self, key, value):
+    """``x[key] = value``: ``x`` now holds a copy of its old values with ``value`` written at
+    ``key`` (any key ``x[key]`` takes).
+
+    Tensors are values: the write makes a new array, O(x.size), and rebinds ``x`` to it, so
+    every other tensor (a slice ``v = x[1:]`` taken before, a value saved for gradients) keeps
+    the old values. For bulk or repeated updates, build the result in one op instead:
+    ``ef.where(mask, new, x)``. ``value`` is cast to ``x``'s dtype, but a value of a higher kind
+    (a float into an integer tensor, a complex into a real one) raises DTypeError; a tensor
+    value must broadcast to the shape of ``x[key]``.
+
+    >>> import eagerflow_core as ef
+    >>> x = ef.zeros((2, 3), dtype=ef.int32)
+    >>> row = x[1]
+    >>> x[1, 1:] = 7
+    >>> x
+    ef.Tensor([[0, 0, 0],
+               [0, 7, 7]], shape=(2, 3), dtype=int32, device='cpu:0')
+    >>> row
+    ef.Tensor([0, 0, 0], shape=(3,), dtype=int32, device='cpu:0')
+    """
+    v = _value(self, value)
+    tensor_value = isinstance(v, Tensor) and v.ndim > 0
+    nkey, target = _prepare(self, key, "setitem", want_shape=tensor_value)
+    if tensor_value:
+        vs = v.shape
+        if len(vs) > len(target) or any(a not in (1, b) for a, b in zip(vs[::-1], target[::-1])):
+            raise ShapeError(f"setitem: a value of shape {vs} cannot be broadcast to the indexed "
+                             f"shape {target} (x[key] of a tensor of shape {self.shape}); "
+                             f"reshape the value first")
+    out = call(setitem_op, (self, v), {"key": nkey})
+    self._data = out._data
+    # `x` now stands for the new value: on a gradient tape it takes the result's identity
+    # (the tape's record keeps a shadow of the old value); off a tape it drops the old one.
+    tid = getattr(out, "_tid", None)
+    if tid is not None:
+        self._tid = tid
+    elif getattr(self, "_tid", None) is not None:
+        del self._tid
+
+
+_getitem.op = getitem_op
+_setitem.op = setitem_op
+Tensor.__getitem__ = _getitem
+Tensor.__setitem__ = _setitem
+
+
+# -- take, take_along_axis -----------------------------------------------------------------------
+
+def _take_dtype(x, indices, *, axis=None):
+    if indices.kind not in "iu":
+        raise DTypeError(f"expects an integer indices tensor, not {indices}")
+    return x
+
+
+def _take_rule(x, indices, *, axis=None):
+    if len(indices) != 1:
+        raise ShapeError(f"indices must be 1-D, got shape {tuple(indices)}")
+    if axis is None:
+        return tuple(indices)
+    ax = R.normalize_axis(axis, len(x))
+    return tuple(x[:ax]) + tuple(indices) + tuple(x[ax + 1:])
+
+
+take_op = defop("take", family="indexing", nin=2, dtype_rule=_take_dtype, shape_rule=_take_rule)
+
+
+@public(take_op)
+def take(x, indices, /, *, axis=None) -> Tensor:
+    """The elements of ``x`` at the 1-D integer ``indices`` along ``axis`` (negative indices
+    count from the end). ``axis`` may be left out only for a 1-D ``x``.
+
+    >>> import eagerflow_core as ef
+    >>> x = ef.constant([[1, 2, 3], [4, 5, 6]])
+    >>> ef.take(x, ef.constant([2, -3]), axis=1)
+    ef.Tensor([[3, 1],
+               [6, 4]], shape=(2, 2), dtype=int64, device='cpu:0')
+    """
+    x = _as_tensor(x, "take")
+    indices = _as_tensor(indices, "take")
+    if x.ndim == 0:
+        raise ShapeError("take: x must have at least 1 dimension, got a 0-d tensor")
+    if indices.ndim != 1:
+        raise ShapeError(f"take: indices must be 1-D, got shape {indices.shape}; for other "
+                         f"shapes use x[..., indices] or ef.take_along_axis")
+    if axis is None and x.ndim > 1:
+        raise InvalidArgumentError(f"take: axis is required for a tensor of shape {x.shape} "
+                                   f"(more than 1 dimension); flatten it first with "
+                                   f"ef.reshape(x, (-1,)) to index the elements")
+    axis = _axis("take", 0 if axis is None else axis, x.ndim)
+    if indices._dtype.kind in "iu" and not _backend_checks(x):
+        _check_tensor_bounds("take", indices, x.shape[axis], axis)
+    return call(take_op, (x, indices), {"axis": axis})
+
+
+def _take_along_axis_rule(x, indices, *, axis=-1):
+    if len(x) != len(indices) or not x:
+        raise ShapeError(f"x of shape {tuple(x)} and indices of shape {tuple(indices)} must have "
+                         f"the same number (at least 1) of dimensions")
+    ax = R.normalize_axis(axis, len(x))
+    try:
+        rest = R.broadcast_shapes(x[:ax] + x[ax + 1:], indices[:ax] + indices[ax + 1:])
+    except ShapeError:
+        raise ShapeError(f"x of shape {tuple(x)} and indices of shape {tuple(indices)} must match "
+                         f"(or be 1) on every axis but axis {ax}") from None
+    return rest[:ax] + (indices[ax],) + rest[ax:]
+
+
+take_along_axis_op = defop("take_along_axis", family="indexing", nin=2, dtype_rule=_take_dtype,
+                           shape_rule=_take_along_axis_rule)
+
+
+@public(take_along_axis_op)
+def take_along_axis(x, indices, /, *, axis=-1) -> Tensor:
+    """The elements of ``x`` at ``indices`` along ``axis``, one index per position of the
+    other axes (``indices`` has as many dimensions as ``x`` and broadcasts with it on the
+    other axes), as for the result of ``ef.argsort``.
+
+    >>> import eagerflow_core as ef
+    >>> x = ef.constant([[30, 10, 20], [5, 6, 4]])
+    >>> ef.take_along_axis(x, ef.constant([[1], [2]]), axis=1)
+    ef.Tensor([[10],
+               [ 4]], shape=(2, 1), dtype=int64, device='cpu:0')
+    """
+    x = _as_tensor(x, "take_along_axis")
+    indices = _as_tensor(indices, "take_along_axis")
+    if x.ndim != indices.ndim or not x.ndim:
+        raise ShapeError(f"take_along_axis: x of shape {x.shape} and indices of shape "
+                         f"{indices.shape} must have the same number (at least 1) of dimensions")
+    axis = _axis("take_along_axis", axis, x.ndim)
+    if indices._dtype.kind in "iu" and not _backend_checks(x):
+        _check_tensor_bounds("take_along_axis", indices, x.shape[axis], axis)
+    return call(take_along_axis_op, (x, indices), {"axis": axis})
+
+
+__all__ = ["take", "take_along_axis"]

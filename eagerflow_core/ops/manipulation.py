@@ -1,9 +1,15 @@
-"""Manipulation ops: reshaping, joining, splitting, reordering axes."""
+"""Manipulation ops: reshaping, joining, splitting, reordering axes.
+
+Shape rules here run only when a kernel fails (to explain why); where NumPy would accept an
+argument the standard forbids, the public function checks it first, from shapes alone.
+"""
 
 from __future__ import annotations
 
+import operator
+
 from .._dispatch import call
-from .._errors import ShapeError
+from .._errors import ArgumentTypeError, DTypeError, InvalidArgumentError, ShapeError
 from .._registry import defop
 from .._tensor import Tensor
 from . import _rules as R
@@ -11,21 +17,45 @@ from ._define import public
 from .creation import _shape
 
 
-def _reshape_shape(shape, *, shape_=None, copy=None, **params):
-    return shape
+def _prod(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
+
+def _int_tuple(value, what) -> tuple[int, ...]:
+    """An int or a sequence of ints as a tuple of Python ints (bools refused)."""
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    try:
+        if any(isinstance(v, bool) for v in items):
+            raise TypeError
+        return tuple(operator.index(v) for v in items)
+    except TypeError:
+        raise ArgumentTypeError(f"{what} must be an int or a tuple of ints, got {value!r}") from None
+
+
+def _tensor_list(arrays, op):
+    if not isinstance(arrays, (list, tuple)):
+        raise ArgumentTypeError(f"{op}: expects a list or tuple of tensors, got "
+                                f"{type(arrays).__name__}")
+    if not arrays:
+        raise InvalidArgumentError(f"{op}: needs at least one tensor")
+    return arrays
+
+
+def _fmt(shapes):
+    return ", ".join(str(tuple(s)) for s in shapes)
+
+
+# -- reshape, broadcast --------------------------------------------------------------------------
 
 def _reshape_rule(x, *, shape, copy=None):
-    size = 1
-    for d in x:
-        size *= d
+    size = _prod(x)
     unknown = [i for i, d in enumerate(shape) if d == -1]
     if len(unknown) > 1 or any(d < -1 for d in shape):
         raise ShapeError(f"shape {tuple(shape)} may hold at most one -1 and no other negative size")
-    known = 1
-    for d in shape:
-        if d != -1:
-            known *= d
+    known = _prod(d for d in shape if d != -1)
     if (unknown and (known == 0 or size % known)) or (not unknown and known != size):
         raise ShapeError(f"cannot reshape a tensor of shape {tuple(x)} ({size} elements) "
                          f"into shape {tuple(shape)}")
@@ -76,4 +106,371 @@ def broadcast_to(x, /, shape) -> Tensor:
     return call(broadcast_to_op, (x,), {"shape": _shape(shape, "broadcast_to")})
 
 
-__all__ = ["reshape", "broadcast_to"]
+def _broadcast_arrays_dtype(*dtypes):
+    return tuple(dtypes)
+
+
+def _broadcast_arrays_rule(*shapes):
+    out = R.broadcast_shapes(*shapes)
+    return (out,) * len(shapes)
+
+
+# Not variadic: the kernel is called as the standard spells it, broadcast_arrays(*arrays).
+broadcast_arrays_op = defop("broadcast_arrays", family="manipulation",
+                            dtype_rule=_broadcast_arrays_dtype, shape_rule=_broadcast_arrays_rule)
+
+
+@public(broadcast_arrays_op)
+def broadcast_arrays(*arrays) -> list[Tensor]:
+    """The tensors broadcast against each other to one shape (each keeps its dtype).
+
+    >>> import eagerflow_core as ef
+    >>> a, b = ef.broadcast_arrays(ef.constant([[1], [2]]), ef.constant([0.5, 1.5, 2.5]))
+    >>> a.shape, b.shape, b.dtype
+    ((2, 3), (2, 3), ef.float32)
+    """
+    return list(call(broadcast_arrays_op, arrays))
+
+
+# -- joining ------------------------------------------------------------------------------------
+
+def _join_dtype(*dtypes, **params):
+    return dtypes[0]  # the inputs are promoted to one dtype before this runs
+
+
+def _concat_rule(shapes, *, axis=0):
+    if axis is None:
+        return (sum(_prod(s) for s in shapes),)
+    nd = len(shapes[0])
+    if nd == 0:
+        raise ShapeError("0-d tensors cannot be joined along an axis; use ef.stack, or axis=None")
+    if any(len(s) != nd for s in shapes):
+        raise ShapeError(f"all tensors must have the same number of dimensions, got shapes "
+                         f"{_fmt(shapes)}")
+    ax = R.normalize_axis(axis, nd)
+    for i in range(nd):
+        if i != ax and len({s[i] for s in shapes}) > 1:
+            raise ShapeError(f"shapes {_fmt(shapes)} differ at axis {i}; only the joined axis "
+                             f"{ax} may differ")
+    return shapes[0][:ax] + (sum(s[ax] for s in shapes),) + shapes[0][ax + 1:]
+
+
+concat_op = defop("concat", family="manipulation", dtype_rule=_join_dtype,
+                  shape_rule=_concat_rule, promote=True, variadic=True)
+
+
+@public(concat_op)
+def concat(arrays, /, *, axis=0) -> Tensor:
+    """The tensors joined along an existing ``axis`` (``axis=None`` flattens them first).
+
+    Mixed dtypes promote to their common dtype.
+
+    >>> import eagerflow_core as ef
+    >>> ef.concat([ef.constant([[1, 2]]), ef.constant([[3, 4]])], axis=1)
+    ef.Tensor([[1, 2, 3, 4]], shape=(1, 4), dtype=int64, device='cpu:0')
+    """
+    return call(concat_op, _tensor_list(arrays, "concat"), {"axis": axis})
+
+
+def _stack_rule(shapes, *, axis=0):
+    if len({tuple(s) for s in shapes}) > 1:
+        raise ShapeError(f"all tensors must have the same shape, got shapes {_fmt(shapes)}")
+    ax = R.normalize_axis(axis, len(shapes[0]) + 1)
+    s = tuple(shapes[0])
+    return s[:ax] + (len(shapes),) + s[ax:]
+
+
+stack_op = defop("stack", family="manipulation", dtype_rule=_join_dtype, shape_rule=_stack_rule,
+                 promote=True, variadic=True)
+
+
+@public(stack_op)
+def stack(arrays, /, *, axis=0) -> Tensor:
+    """Tensors of one shape joined along a new ``axis``; mixed dtypes promote.
+
+    >>> import eagerflow_core as ef
+    >>> ef.stack([ef.constant([1, 2]), ef.constant([3, 4])], axis=1)
+    ef.Tensor([[1, 3],
+               [2, 4]], shape=(2, 2), dtype=int64, device='cpu:0')
+    """
+    return call(stack_op, _tensor_list(arrays, "stack"), {"axis": axis})
+
+
+def _unstack_rule(x, *, axis=0):
+    if not x:
+        raise ShapeError("cannot unstack a 0-d tensor")
+    ax = R.normalize_axis(axis, len(x))
+    return (tuple(x[:ax]) + tuple(x[ax + 1:]),) * x[ax]
+
+
+unstack_op = defop("unstack", family="manipulation", dtype_rule=R.same_dtype,
+                   shape_rule=_unstack_rule)
+
+
+@public(unstack_op)
+def unstack(x, /, *, axis=0) -> tuple[Tensor, ...]:
+    """The slices of ``x`` along ``axis``, as a tuple (the inverse of :func:`stack`).
+
+    >>> import eagerflow_core as ef
+    >>> a, b = ef.unstack(ef.constant([[1, 2], [3, 4]]), axis=1)
+    >>> a
+    ef.Tensor([1, 3], shape=(2,), dtype=int64, device='cpu:0')
+    """
+    return tuple(call(unstack_op, (x,), {"axis": operator.index(axis)}))
+
+
+# -- adding and removing axes -------------------------------------------------------------------
+
+def _expand_dims_rule(x, *, axis=0):
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out_nd = len(x) + len(axes)
+    new = R.normalize_axes(axes, out_nd)
+    rest = iter(x)
+    return tuple(1 if i in new else next(rest) for i in range(out_nd))
+
+
+expand_dims_op = defop("expand_dims", family="manipulation", dtype_rule=R.same_dtype,
+                       shape_rule=_expand_dims_rule)
+
+
+@public(expand_dims_op)
+def expand_dims(x, /, axis=0) -> Tensor:
+    """``x`` with new axes of size 1 at ``axis`` (an int or a tuple), positions counted in the
+    result; a negative axis counts from the result's end.
+
+    >>> import eagerflow_core as ef
+    >>> ef.expand_dims(ef.ones((2, 3)), axis=(0, -1)).shape
+    (1, 2, 3, 1)
+    """
+    axis = axis if isinstance(axis, int) else _int_tuple(axis, "expand_dims: axis")
+    return call(expand_dims_op, (x,), {"axis": axis})
+
+
+def _squeeze_rule(x, *, axis):
+    axes = R.normalize_axes(axis, len(x))
+    for a in axes:
+        if x[a] != 1:
+            raise ShapeError(f"cannot squeeze axis {a} of shape {tuple(x)}: its size is {x[a]}, "
+                             f"not 1")
+    return tuple(d for i, d in enumerate(x) if i not in axes)
+
+
+squeeze_op = defop("squeeze", family="manipulation", dtype_rule=R.same_dtype,
+                   shape_rule=_squeeze_rule)
+
+
+@public(squeeze_op)
+def squeeze(x, /, axis) -> Tensor:
+    """``x`` without the size-1 axes ``axis`` (an int or a tuple; required, as in the standard).
+
+    >>> import eagerflow_core as ef
+    >>> ef.squeeze(ef.ones((1, 3, 1)), axis=(0, 2)).shape
+    (3,)
+    """
+    axis = axis if isinstance(axis, int) else _int_tuple(axis, "squeeze: axis")
+    return call(squeeze_op, (x,), {"axis": axis})
+
+
+# -- reordering ---------------------------------------------------------------------------------
+
+def _permute_dims_rule(x, *, axes):
+    if sorted(R.normalize_axis(a, len(x)) for a in axes) != list(range(len(x))) \
+            or len(axes) != len(x):
+        raise ShapeError(f"axes {tuple(axes)} is not a permutation of the {len(x)} axes of shape "
+                         f"{tuple(x)}; give each of 0..{len(x) - 1} once")
+    return tuple(x[a] for a in axes)
+
+
+permute_dims_op = defop("permute_dims", family="manipulation", dtype_rule=R.same_dtype,
+                        shape_rule=_permute_dims_rule)
+
+
+@public(permute_dims_op)
+def permute_dims(x, /, axes) -> Tensor:
+    """``x`` with its axes reordered: axis ``i`` of the result is axis ``axes[i]`` of ``x``.
+
+    >>> import eagerflow_core as ef
+    >>> ef.permute_dims(ef.ones((2, 3, 4)), (2, 0, 1)).shape
+    (4, 2, 3)
+    """
+    return call(permute_dims_op, (x,), {"axes": _int_tuple(axes, "permute_dims: axes")})
+
+
+def transpose(x, perm=None) -> Tensor:
+    """TensorFlow's spelling of :func:`permute_dims`; ``perm=None`` reverses the axes.
+
+    >>> import eagerflow_core as ef
+    >>> ef.transpose(ef.ones((2, 3, 4))).shape
+    (4, 3, 2)
+    """
+    if perm is None:
+        if not isinstance(x, Tensor):
+            raise ArgumentTypeError(f"transpose: expected a Tensor, got {type(x).__name__}")
+        perm = tuple(range(x.ndim - 1, -1, -1))
+    return permute_dims(x, perm)
+
+
+def _moveaxis_rule(x, *, source, destination):
+    src = R.normalize_axes(source, len(x))
+    dst = R.normalize_axes(destination, len(x))
+    if len(src) != len(dst):
+        raise ShapeError(f"source {source} and destination {destination} must name as many axes")
+    order = [a for a in range(len(x)) if a not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return tuple(x[a] for a in order)
+
+
+moveaxis_op = defop("moveaxis", family="manipulation", dtype_rule=R.same_dtype,
+                    shape_rule=_moveaxis_rule, posparams=("source", "destination"))
+
+
+@public(moveaxis_op)
+def moveaxis(x, source, destination, /) -> Tensor:
+    """``x`` with axes ``source`` moved to positions ``destination`` (ints or tuples of ints);
+    the other axes keep their order.
+
+    >>> import eagerflow_core as ef
+    >>> ef.moveaxis(ef.ones((2, 3, 4)), 0, -1).shape
+    (3, 4, 2)
+    """
+    source = source if isinstance(source, int) else _int_tuple(source, "moveaxis: source")
+    destination = destination if isinstance(destination, int) else \
+        _int_tuple(destination, "moveaxis: destination")
+    return call(moveaxis_op, (x,), {"source": source, "destination": destination})
+
+
+def _flip_rule(x, *, axis=None):
+    R.normalize_axes(axis, len(x))
+    return tuple(x)
+
+
+flip_op = defop("flip", family="manipulation", dtype_rule=R.same_dtype, shape_rule=_flip_rule)
+
+
+@public(flip_op)
+def flip(x, /, *, axis=None) -> Tensor:
+    """``x`` with the order of elements reversed along ``axis`` (all axes by default).
+
+    >>> import eagerflow_core as ef
+    >>> ef.flip(ef.constant([[1, 2], [3, 4]]), axis=1)
+    ef.Tensor([[2, 1],
+               [4, 3]], shape=(2, 2), dtype=int64, device='cpu:0')
+    """
+    if axis is not None and not isinstance(axis, int):
+        axis = _int_tuple(axis, "flip: axis")
+    return call(flip_op, (x,), {"axis": axis})
+
+
+def _roll_rule(x, *, shift, axis=None):
+    if axis is not None:
+        axes = R.normalize_axes(axis, len(x)) if isinstance(axis, int) else \
+            tuple(R.normalize_axis(a, len(x)) for a in axis)
+        if not isinstance(shift, int) and len(shift) != len(axes):
+            raise ShapeError(f"shift {shift} and axis {axis} must have the same length")
+    return tuple(x)
+
+
+roll_op = defop("roll", family="manipulation", dtype_rule=R.same_dtype, shape_rule=_roll_rule)
+
+
+@public(roll_op)
+def roll(x, /, shift, *, axis=None) -> Tensor:
+    """``x`` with elements shifted ``shift`` places along ``axis``, wrapping around; with
+    ``axis=None`` the flattened tensor is rolled and the shape restored. ``shift`` and ``axis``
+    may be tuples of the same length (an axis may repeat: its shifts add up).
+
+    >>> import eagerflow_core as ef
+    >>> ef.roll(ef.constant([1, 2, 3, 4]), 1)
+    ef.Tensor([4, 1, 2, 3], shape=(4,), dtype=int64, device='cpu:0')
+    """
+    shift = shift if isinstance(shift, int) and not isinstance(shift, bool) else \
+        _int_tuple(shift, "roll: shift")
+    if axis is not None and not isinstance(axis, int):
+        axis = _int_tuple(axis, "roll: axis")
+    if isinstance(shift, tuple) and (axis is None or isinstance(axis, int)
+                                     or len(axis) != len(shift)):
+        raise InvalidArgumentError(f"roll: a tuple shift {shift} needs a tuple axis of the same "
+                                   f"length, got axis={axis}")
+    if isinstance(axis, tuple) and isinstance(shift, int):
+        shift = (shift,) * len(axis)
+    return call(roll_op, (x,), {"shift": shift, "axis": axis})
+
+
+# -- repeating ----------------------------------------------------------------------------------
+
+def _repeat_dtype(x, repeats, *, axis=None):
+    if repeats is not None and repeats.kind not in "iu":
+        raise DTypeError(f"repeats must be an integer tensor, not {repeats}")
+    return x
+
+
+def _repeat_rule(x, repeats, *, axis=None):
+    n = _prod(x) if axis is None else x[R.normalize_axis(axis, len(x))]
+    if len(repeats) > 1 or (repeats and repeats[0] not in (1, n)):
+        where = "the flattened tensor" if axis is None else f"axis {axis}"
+        raise ShapeError(f"repeats of shape {tuple(repeats)} must be 1-D of size 1 or {n} (the "
+                         f"size of {where} of shape {tuple(x)})")
+    # no shape to return: the result's size depends on the values of repeats
+
+
+repeat_op = defop("repeat", family="manipulation", nin=2, dtype_rule=_repeat_dtype,
+                  shape_rule=_repeat_rule, scalar_inputs=True)
+
+
+@public(repeat_op)
+def repeat(x, repeats, /, *, axis=None) -> Tensor:
+    """Each element of ``x`` repeated ``repeats`` times along ``axis`` (``x`` flattened if
+    ``axis=None``). ``repeats`` is an int or a 1-D integer tensor of one count per element.
+
+    >>> import eagerflow_core as ef
+    >>> ef.repeat(ef.constant([1, 2, 3]), ef.constant([2, 0, 1]))
+    ef.Tensor([1, 1, 3], shape=(3,), dtype=int64, device='cpu:0')
+    """
+    if not isinstance(repeats, Tensor) and not hasattr(repeats, "_ef_tensor_"):
+        if isinstance(repeats, bool):
+            raise ArgumentTypeError("repeat: repeats must be an int or an integer tensor, not bool")
+        try:
+            repeats = operator.index(repeats)
+        except TypeError:
+            raise ArgumentTypeError(f"repeat: repeats must be an int or an integer tensor, got "
+                                    f"{type(repeats).__name__}") from None
+        if repeats < 0:
+            raise InvalidArgumentError(f"repeat: repeats must not be negative, got {repeats}")
+    if axis is not None:
+        axis = operator.index(axis)
+    return call(repeat_op, (x, repeats), {"axis": axis})
+
+
+def _tile_rule(x, *, repetitions):
+    if any(r < 0 for r in repetitions):
+        raise InvalidArgumentError(f"repetitions {tuple(repetitions)} must not be negative")
+    nd = max(len(x), len(repetitions))
+    xs = (1,) * (nd - len(x)) + tuple(x)
+    rs = (1,) * (nd - len(repetitions)) + tuple(repetitions)
+    return tuple(a * b for a, b in zip(xs, rs))
+
+
+tile_op = defop("tile", family="manipulation", dtype_rule=R.same_dtype, shape_rule=_tile_rule,
+                posparams=("repetitions",))
+
+
+@public(tile_op)
+def tile(x, repetitions, /) -> Tensor:
+    """``x`` repeated ``repetitions[i]`` times along each axis ``i`` (the shorter of the shape
+    and ``repetitions`` is padded with leading 1s).
+
+    >>> import eagerflow_core as ef
+    >>> ef.tile(ef.constant([1, 2]), (2, 2))
+    ef.Tensor([[1, 2, 1, 2],
+               [1, 2, 1, 2]], shape=(2, 4), dtype=int64, device='cpu:0')
+    """
+    reps = _int_tuple(repetitions, "tile: repetitions")
+    if any(r < 0 for r in reps):
+        raise InvalidArgumentError(f"tile: repetitions {reps} must not be negative")
+    return call(tile_op, (x,), {"repetitions": reps})
+
+
+__all__ = ["reshape", "broadcast_to", "broadcast_arrays", "concat", "stack", "unstack",
+           "expand_dims", "squeeze", "permute_dims", "transpose", "moveaxis", "flip", "roll",
+           "repeat", "tile"]

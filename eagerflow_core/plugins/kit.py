@@ -30,7 +30,8 @@ def _generic_kernels(xp) -> dict[str, Callable]:
     def getitem(x, key):
         return x[key]
 
-    def setitem(x, key, value):
+    def setitem(x, value, key):
+        # Tensor inputs come first, then the key (the dispatcher's calling convention).
         out = xp.asarray(x, copy=True)  # functional: the input array is never written
         out[key] = value
         return out

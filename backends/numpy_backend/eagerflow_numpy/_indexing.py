@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np  # noqa: F401
+import numpy as np
 
-KERNELS: dict = {}
+
+def _setitem(x, value, key):
+    # The dispatcher passes tensor inputs first, then the key: setitem(x, value, key).
+    # Functional: the input array may be shared by other tensors, so write into a copy.
+    out = np.array(x, copy=True)
+    out[key] = value
+    return out
+
+
+KERNELS: dict = {"setitem": _setitem}
