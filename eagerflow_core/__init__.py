@@ -23,6 +23,7 @@ from ._dtypes import bool_ as bool  # noqa: A001  (the standard names it ef.bool
 from ._errors import (ArgumentTypeError, AxisError, DeviceError, DTypeError, EagerflowError,
                       InvalidArgumentError, KernelError, KernelNotFoundError, OutOfRangeError,
                       PluginError, ShapeError)
+from ._info import __array_namespace_info__
 from ._tensor import Tensor
 from .ops import *  # noqa: F401,F403
 from .plugins.loader import BackendInfo, PluginWarning
@@ -48,7 +49,7 @@ def backends():
     return report()
 
 
-__all__ = (["Tensor", "DType", "Device", "device", "devices", "default_device", "backends",
+__all__ = (["__array_namespace_info__", "Tensor", "DType", "Device", "device", "devices", "default_device", "backends",
             "BackendInfo", "PluginWarning",
             "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
             "float16", "bfloat16", "float32", "float64", "complex64", "complex128",
