@@ -26,11 +26,11 @@ class OpDef:
 
     __slots__ = ("name", "family", "kind", "nin", "dtype_rule", "shape_rule", "promote",
                  "scalar_inputs", "table", "accepts", "doc", "differentiable", "vjp", "jvp",
-                 "variadic", "nout", "posparams", "__weakref__")
+                 "variadic", "nout", "posparams", "needs_kernel", "__weakref__")
 
     def __init__(self, name, *, family, kind="general", nin=1, dtype_rule=None, shape_rule=None,
                  promote=False, scalar_inputs=False, table=None, accepts="", doc="",
-                 differentiable=True, variadic=False, nout=1, posparams=()):
+                 differentiable=True, variadic=False, nout=1, posparams=(), needs_kernel=True):
         self.name = name
         self.family = family
         self.kind = kind                  # "unary", "binary" (elementwise) or "general"
@@ -48,6 +48,7 @@ class OpDef:
         self.variadic = variadic
         self.nout = nout
         self.posparams = posparams        # params the standard makes positional-only, in order
+        self.needs_kernel = needs_kernel  # False: the core runs it itself (to_device)
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -72,7 +73,7 @@ def elementwise_table(rule: Callable[[DType], tuple[DType, DType] | None]) -> di
 
 def defop(name: str, *, family: str, nin: int = 1, dtype_rule, shape_rule=None, promote=False,
           scalar_inputs=False, doc: str = "", differentiable=True, variadic=False,
-          nout: int = 1, posparams: tuple[str, ...] = ()) -> OpDef:
+          nout: int = 1, posparams: tuple[str, ...] = (), needs_kernel=True) -> OpDef:
     """Define a general (non-elementwise) op and register it.
 
     The kernel is called as the Array API standard spells the function: tensor inputs first
@@ -82,7 +83,7 @@ def defop(name: str, *, family: str, nin: int = 1, dtype_rule, shape_rule=None, 
     return _register(OpDef(name, family=family, nin=nin, dtype_rule=dtype_rule,
                            shape_rule=shape_rule, promote=promote, scalar_inputs=scalar_inputs,
                            doc=doc, differentiable=differentiable, variadic=variadic, nout=nout,
-                           posparams=posparams))
+                           posparams=posparams, needs_kernel=needs_kernel))
 
 
 def def_elementwise(name: str, *, family: str, nin: int, rule, accepts: str, doc: str = "",

@@ -9,7 +9,8 @@ from .._tensor import Tensor, new_tensor
 from . import _rules as R
 
 to_device_op = defop("to_device", family="transfer", nin=1, dtype_rule=R.same_dtype,
-                     shape_rule=R.same_shape, doc="Copy a tensor to another device.")
+                     shape_rule=R.same_shape, doc="Copy a tensor to another device.",
+                     needs_kernel=False)
 
 
 def to_device(x: Tensor, dev) -> Tensor:

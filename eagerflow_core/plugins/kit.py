@@ -96,5 +96,9 @@ class ArrayAPIBackend(Backend):
     def to_host(self, raw) -> np.ndarray:
         try:
             return np.from_dlpack(raw)
-        except (TypeError, BufferError, RuntimeError):
+        except (TypeError, BufferError, RuntimeError, AttributeError):
             return np.asarray(raw)
+
+    def coerce(self, raw):
+        # Reductions of many libraries return scalars; the core holds arrays only.
+        return self.namespace.asarray(raw)

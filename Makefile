@@ -1,0 +1,94 @@
+# eagerflow's tasks. Quick start: `make demo`, then `make test`.
+#
+# Everything runs in ./.venv (made on first use). Each install step leaves a stamp file in .venv
+# that depends on the pyproject files, so a second `make test` installs nothing and a changed
+# pyproject reinstalls. `make clean-venv` starts over.
+
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip -q
+# Every package of the repository, installed editable.
+PACKAGES := -e . -e backends/numpy_backend -e backends/cuda_backend
+PYPROJECTS := pyproject.toml backends/numpy_backend/pyproject.toml \
+              backends/cuda_backend/pyproject.toml
+# The lent GPU machine has no network: its python gets the packages without dependencies.
+GPU_PY ?= python3
+
+.PHONY: help setup demo test pytest doctest cuda-check docs ops-ref bench gpu-check clean \
+        clean-venv
+
+help:
+	@echo "make demo        run docs/examples/eager_basics.py (creates .venv on first use)"
+	@echo "make test        the whole test suite: tests, backend tests, doctests, examples, nvcc check"
+	@echo "make docs        build the documentation site into site/ (mkdocs --strict)"
+	@echo "make bench       run benchmarks/bench_*.py against NumPy and PyTorch (CPU)"
+	@echo "make gpu-check   on the GPU machine: CUDA tests and benchmarks with the system python"
+
+# -- environment ---------------------------------------------------------------------------
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(VENV)/.stamp-install: $(PYPROJECTS) | $(PY)
+	$(PIP) install $(PACKAGES)
+	@touch $@
+
+$(VENV)/.stamp-test: $(VENV)/.stamp-install
+	$(PIP) install 'pytest>=7' 'hypothesis>=6.80'
+	@touch $@
+
+$(VENV)/.stamp-docs: $(VENV)/.stamp-install
+	$(PIP) install 'mkdocs>=1.5' 'mkdocs-material>=9'
+	@touch $@
+
+# torch==2.13.0 is the CPU wheel this machine keeps locally; never ask for a plain `torch`.
+$(VENV)/.stamp-bench: $(VENV)/.stamp-install
+	$(PIP) install torch==2.13.0
+	@touch $@
+
+setup: $(VENV)/.stamp-install
+
+# -- tasks ---------------------------------------------------------------------------------
+
+demo: $(VENV)/.stamp-install
+	$(PY) docs/examples/eager_basics.py
+
+# The quick nvcc check first; the closing line of `make test` is then a pytest summary.
+test: cuda-check pytest doctest
+
+pytest: $(VENV)/.stamp-test
+	$(PY) -m pytest -q tests backends
+
+# Docstring examples of the packages and the `>>>` examples of the guide pages.
+doctest: $(VENV)/.stamp-test
+	$(PY) -m pytest -q --doctest-modules eagerflow_core backends/numpy_backend/eagerflow_numpy \
+	    --doctest-glob='*.md' docs --ignore=docs/examples
+
+# Compiles backends/cuda_backend/csrc/*.cu with nvcc where nvcc exists (a no-op without it).
+cuda-check: $(VENV)/.stamp-install
+	$(PY) -m eagerflow_cuda.build --check
+
+ops-ref: $(VENV)/.stamp-install
+	$(PY) docs/gen_ops.py
+
+# mkdocs.yml's hook regenerates docs/reference/ops.md before each build.
+docs: $(VENV)/.stamp-docs
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+bench: $(VENV)/.stamp-bench
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) "$$b" || exit 1; done
+
+gpu-check:
+	PIP_BREAK_SYSTEM_PACKAGES=1 $(GPU_PY) -m pip install -q --no-deps --no-build-isolation $(PACKAGES)
+	$(GPU_PY) -m eagerflow_cuda.build --check
+	$(GPU_PY) -m eagerflow_core.cli info
+	$(GPU_PY) -m pytest -q backends/cuda_backend/tests tests/backends
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(GPU_PY) "$$b" || exit 1; done
+
+clean:
+	rm -rf site build .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+clean-venv:
+	rm -rf $(VENV)

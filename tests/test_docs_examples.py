@@ -1,0 +1,130 @@
+"""Every script in docs/examples/ runs to the end and prints what the docs say it prints.
+
+Each runs in its own process with the interpreter running the tests (the venv's, under
+`make test`), as a reader would run it. A new example needs no change here to be run; list
+the lines it must print in ``EXPECTED`` to check more than its exit status.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.py"))
+
+#: example file name -> substrings its standard output must contain, in this order.
+EXPECTED = {
+    "eager_basics.py": [
+        "ef.Tensor([[4., 0.],\n           [0., 1.]], shape=(2, 2), dtype=float32, device='cpu:0')",
+        "ef.Tensor(6., shape=(), dtype=float32, device='cpu:0')",
+        "ef.Tensor(1., shape=(), dtype=float32, device='cpu:0')",
+        "int8 + 1       -> int8",
+        "int8 + 0.5     -> float32",
+        "int8 + uint8   -> int16",
+        "bf16 + float16 -> float32",
+        "int32 / 2      -> float32",
+        "[13, 24, 35]], shape=(2, 3), dtype=int64",
+        "m[1]    = ef.Tensor([3, 4, 5], shape=(3,), dtype=int64, device='cpu:0')",
+        "m[:, 2] = ef.Tensor([2, 5], shape=(2,), dtype=int64, device='cpu:0')",
+        "m[m > 2] = ef.Tensor([3, 4, 5], shape=(3,), dtype=int64, device='cpu:0')",
+        ("after m[0, 0] = 100: ef.Tensor([100,   1,   2], shape=(3,), dtype=int64, "
+         "device='cpu:0') while row taken before is still ef.Tensor([0, 1, 2],"),
+        "default device: cpu:0",
+        "z lives on cpu:0",
+        "backend  device  version",
+        "ShapeError: matmul: inner sizes differ",
+        "DTypeError: add: no common dtype for uint64 and int8",
+    ],
+    "custom_backend.py": [
+        "ef.Tensor([3., 5., 7.], shape=(3,), dtype=float32, device='abacus:0')",
+        "ef.Tensor(6., shape=(), dtype=float32, device='abacus:0')",
+        "KernelNotFoundError: exp: backend 'abacus' (device abacus:0) has no kernel",
+        "device='cpu:0')",
+        "DeviceError: add: inputs are on different devices (abacus:0, cpu:0)",
+        "abacus   abacus  0.1",
+    ],
+}
+
+
+def test_examples_exist():
+    names = [p.name for p in EXAMPLES]
+    assert "eager_basics.py" in names, "make demo runs docs/examples/eager_basics.py"
+    assert set(EXPECTED) <= set(names), "EXPECTED names an example that is gone"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_runs(path):
+    proc = subprocess.run([sys.executable, str(path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, f"{path.name} failed:\n{proc.stdout}\n{proc.stderr}"
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stdout.strip(), f"{path.name} printed nothing"
+    at = 0
+    for want in EXPECTED.get(path.name, []):
+        found = proc.stdout.find(want, at)
+        assert found >= 0, f"{path.name} should print {want!r} after position {at}:\n{proc.stdout}"
+        at = found + len(want)
+
+
+# -- the reference pages stay true to the code ---------------------------------------------------
+
+def _markdown_table(text: str, header_start: str) -> list[list[str]]:
+    """The rows of the first markdown table whose header line starts with ``header_start``."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    return rows
+
+
+def test_promotion_table_in_the_docs_is_the_core_table():
+    import eagerflow_core as ef
+    from eagerflow_core import _dtypes
+
+    text = (ROOT / "docs" / "tensors-and-dtypes.md").read_text()
+    header, _rule, *rows = _markdown_table(text, "| | b | i1 |")
+    code = _dtypes._CODE
+    columns = [code[c] for c in header[1:]]
+    assert columns == list(_dtypes.ALL_DTYPES)
+    assert len(rows) == len(columns)
+    for row in rows:
+        a = code[row[0].strip("*")]
+        for b, cell in zip(columns, row[1:]):
+            if cell == "—":
+                with pytest.raises(ef.DTypeError, match="no common dtype"):
+                    ef.promote_types(a, b)
+            else:
+                assert ef.promote_types(a, b) is code[cell], (a, b)
+
+
+def test_op_reference_lists_every_registered_op():
+    from eagerflow_core._registry import OPS
+
+    text = (ROOT / "docs" / "reference" / "ops.md").read_text()
+    listed = {line.split("`")[1] for line in text.splitlines() if line.startswith("| `")}
+    assert listed == set(OPS), (
+        "docs/reference/ops.md is stale: run `make ops-ref` (or `make docs`) and commit it; "
+        f"missing {sorted(set(OPS) - listed)}, gone {sorted(listed - set(OPS))}")
+
+
+def test_gen_ops_renders_every_op_with_its_backends():
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import gen_ops
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    from eagerflow_core._registry import OPS
+
+    page = gen_ops.render()
+    assert page.startswith("# Op reference\n")
+    for name in OPS:
+        assert f"| `{name}` |" in page
+    add_row = next(line for line in page.splitlines() if line.startswith("| `add` |"))
+    assert "| yes |" in add_row  # differentiable, and the NumPy backend has a kernel
