@@ -26,6 +26,7 @@ from ._errors import (ArgumentTypeError, DeviceError, DTypeError, EagerflowError
 from ._tensor import Tensor, new_tensor
 
 _SCALARS = (bool, int, float, complex)
+_NO_PARAMS: dict = {}
 # Weak promotion of (tensor dtype, Python scalar type), precomputed for the fast path.
 _WEAK = {(d, t): weak_promote(d, t()) for d in _dtypes.ALL_DTYPES for t in _SCALARS}
 _INT_BOUNDS = {d: (int(_dtypes.np.iinfo(d.numpy).min), int(_dtypes.np.iinfo(d.numpy).max))
@@ -256,35 +257,44 @@ def call_binary(op, a, b):
     return out
 
 
-def call_reduce(op, x, axis, keepdims, pass_dtype):
-    """Reductions over ``axis`` whose result dtype is ``op.table[x.dtype][1]``.
-
-    ``pass_dtype``: the kernel takes ``dtype=`` (the accumulation dtype, e.g. int8 sums in
-    int64) and is given the result dtype explicitly, so no backend accumulates in int8.
-    """
-    if type(x) is not Tensor:
-        x = as_tensor_arg(op, x, allow_scalar=False)
-    pair = op.table.get(x._dtype)
-    if pair is None:
-        raise _dtype_refused(op, x._dtype, (x,))
-    dev = x._device
-    kern = dev.kernels.get(op.name)
+def call_reduce(op, x, axis, keepdims, result_dtypes):
+    """Reductions of one plain tensor whose result dtype depends only on the input dtype:
+    ``result_dtypes[x.dtype]``, passed to the kernel as ``dtype=`` (the accumulation dtype, so
+    no backend sums int8 values in int8). Anything unusual goes through :func:`call`."""
+    out_dt = result_dtypes.get(x._dtype) if type(x) is Tensor else None
+    dev = x._device if out_dt is not None else None
+    kern = dev.kernels.get(op.name) if dev is not None else None
     if kern is None:
-        raise _missing(op, dev, (x,))
-    data = x._data
-    if pair[0] is not x._dtype:
-        data = cast_raw(dev, data, pair[0])
+        return call(op, (x,), {"axis": axis, "dtype": out_dt, "keepdims": keepdims})
     try:
-        if pass_dtype:
-            raw = kern(data, axis=axis, dtype=dev.native[pair[1]], keepdims=keepdims)
-        else:
-            raw = kern(data, axis=axis, keepdims=keepdims)
+        raw = kern(x._data, axis=axis, dtype=dev.native[out_dt], keepdims=keepdims)
     except Exception as exc:
         raise _failure(op, exc, (x,), {"axis": axis, "keepdims": keepdims}, dev) from None
-    out = wrap(raw, pair[1], dev)
+    out = wrap(raw, out_dt, dev)
     if state.tapes:
-        record_hook(op, (x,), {"axis": axis, "keepdims": keepdims}, out)
+        record_hook(op, (x,), {"axis": axis, "dtype": out_dt, "keepdims": keepdims}, out)
     return out
+
+
+def call_pair(op, a, b):
+    """Two plain tensors of one dtype on one device, an op without params (matmul): the
+    dtype rule's answer is cached per dtype, so this path is a few lookups and the kernel."""
+    if type(a) is Tensor and type(b) is Tensor:
+        dev = a._device
+        dt = a._dtype
+        out_dt = op.rule_cache.get(dt)
+        if out_dt is not None and b._device is dev and b._dtype is dt:
+            kern = dev.kernels.get(op.name)
+            if kern is not None:
+                try:
+                    raw = kern(a._data, b._data)
+                except Exception as exc:
+                    raise _failure(op, exc, (a, b), {}, dev) from None
+                out = wrap(raw, out_dt, dev)
+                if state.tapes:
+                    record_hook(op, (a, b), _NO_PARAMS, out)
+                return out
+    return call(op, (a, b))
 
 
 def _binary_slow(op, a, b):
@@ -313,9 +323,6 @@ def _plain(t: Tensor) -> Tensor:
 
 # -- the general path --------------------------------------------------------------------------
 
-_NO_PARAMS: dict = {}
-
-
 def call(op, inputs=(), params=_NO_PARAMS, device=None):
     """Run a general op: ``inputs`` are the tensor arguments (a sequence for variadic ops),
     ``params`` the static keyword parameters of the kernel, ``device`` for creation ops."""
@@ -337,6 +344,8 @@ def _call_uniform(op, inputs, params, dev, dt):
         out_dtype = op.dtype_rule(*[dt] * len(inputs), **params)
     except EagerflowError as exc:
         raise _prefixed(op, exc, inputs) from None
+    if not params and len(inputs) == 2:
+        op.rule_cache[dt] = out_dtype  # read by call_pair
     kern = dev.kernels.get(op.name)
     if kern is None:
         raise _missing(op, dev, inputs)

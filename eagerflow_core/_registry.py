@@ -26,7 +26,7 @@ class OpDef:
 
     __slots__ = ("name", "family", "kind", "nin", "dtype_rule", "shape_rule", "promote",
                  "scalar_inputs", "table", "accepts", "doc", "differentiable", "vjp", "jvp",
-                 "variadic", "nout", "posparams", "needs_kernel", "__weakref__")
+                 "variadic", "nout", "posparams", "needs_kernel", "rule_cache", "__weakref__")
 
     def __init__(self, name, *, family, kind="general", nin=1, dtype_rule=None, shape_rule=None,
                  promote=False, scalar_inputs=False, table=None, accepts="", doc="",
@@ -49,6 +49,7 @@ class OpDef:
         self.nout = nout
         self.posparams = posparams        # params the standard makes positional-only, in order
         self.needs_kernel = needs_kernel  # False: the core runs it itself (to_device)
+        self.rule_cache = {}              # dtype -> result dtype, for param-free binary ops
 
     def __repr__(self):
         return f"<op {self.name}>"

@@ -6,10 +6,11 @@ TensorFlow and JAX, so other references to the old tensor and saved gradients st
 
 from __future__ import annotations
 
-from .._dispatch import call_binary, call_unary
+from .._dispatch import call_binary, call_pair, call_unary
 from .._tensor import Tensor
 from . import elementwise as E
 from .creation import astype
+from .linalg import matmul, matrix_transpose
 
 
 def _binary(op, reflected=False):
@@ -48,13 +49,11 @@ for _name, _fn in {"neg": E.negative, "pos": E.positive, "abs": E.abs,
 
 
 def _matmul(self, other):
-    from .linalg import matmul
-    return matmul(self, other)
+    return call_pair(matmul.op, self, other)
 
 
 def _rmatmul(self, other):
-    from .linalg import matmul
-    return matmul(other, self)
+    return call_pair(matmul.op, other, self)
 
 
 Tensor.__matmul__ = _matmul
@@ -66,12 +65,10 @@ def _T(self):
         from .._errors import ShapeError
         raise ShapeError(f".T is for 2-D tensors (this one has shape {self.shape}); use .mT "
                          f"or ef.permute_dims for other ranks")
-    from .linalg import matrix_transpose
     return matrix_transpose(self)
 
 
 def _mT(self):
-    from .linalg import matrix_transpose
     return matrix_transpose(self)
 
 

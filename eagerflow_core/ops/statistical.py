@@ -3,8 +3,8 @@ cumulative_sum, cumulative_prod; and TensorFlow's names for them (reduce_sum, ..
 
 from __future__ import annotations
 
-from .._dispatch import as_tensor_arg, call
-from .._dtypes import as_dtype, default_float, default_int, uint64
+from .._dispatch import as_tensor_arg, call, call_reduce
+from .._dtypes import ALL_DTYPES, as_dtype, default_float, default_int, uint64
 from .._errors import AxisError, EagerflowError, InvalidArgumentError, ShapeError
 from .._registry import defop
 from .._tensor import Tensor
@@ -51,9 +51,15 @@ sum_op = defop("sum", family="statistical", dtype_rule=_sum_dtype, shape_rule=R.
 prod_op = defop("prod", family="statistical", dtype_rule=_sum_dtype, shape_rule=R.reduce_shape)
 
 
+# The accumulation dtype of sum and prod for each input dtype (the fast path's table).
+_SUM_DTYPES = {d: _sum_dtype(d) for d in ALL_DTYPES}
+
+
 def _reduce_with_dtype(op, x, axis, dtype, keepdims):
     # The accumulation dtype is passed to the kernel explicitly, so that no backend sums int8
     # values in int8 and overflows.
+    if dtype is None and type(x) is Tensor and type(axis) is not list:
+        return call_reduce(op, x, axis, keepdims, _SUM_DTYPES)
     x = _tensor(op, x)
     dtype = _sum_dtype(x._dtype) if dtype is None else as_dtype(dtype)
     return call(op, (x,), {"axis": _axis(axis), "dtype": dtype, "keepdims": keepdims})
@@ -70,6 +76,8 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False) -> Tensor:
     >>> ef.sum(ef.constant([[1, 2], [3, 4]]), axis=0)
     ef.Tensor([4, 6], shape=(2,), dtype=int64, device='cpu:0')
     """
+    if dtype is None and type(x) is Tensor and type(axis) is not list:  # the fast path
+        return call_reduce(sum_op, x, axis, keepdims, _SUM_DTYPES)
     return _reduce_with_dtype(sum_op, x, axis, dtype, keepdims)
 
 

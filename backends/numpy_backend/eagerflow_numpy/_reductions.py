@@ -18,7 +18,8 @@ import numpy as np
 
 F32 = np.dtype(np.float32)
 BF16 = np.dtype(ml_dtypes.bfloat16)
-HALF = frozenset((np.dtype(np.float16), BF16))
+F16 = np.dtype(np.float16)
+HALF = frozenset((F16, BF16))
 
 
 def _acc(dtype):
@@ -44,7 +45,7 @@ def _back(out, dtype):
 def _sum(x, /, *, axis=None, dtype=None, keepdims=False):
     # np.add.reduce skips np.sum's Python wrapper: about 1 µs less per call on small arrays.
     dtype = x.dtype if dtype is None else dtype
-    if dtype in HALF:
+    if dtype is F16 or dtype is BF16:  # identity tests: `in HALF` hashes, on every call
         return _back(np.add.reduce(x, axis=axis, dtype=F32, keepdims=keepdims), dtype)
     return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
 
