@@ -215,15 +215,11 @@ def call_binary(op, a, b):
         dt = _WEAK[a._dtype, tb]
         if dt is not a._dtype:
             xa = cast_raw(dev, xa, dt)
-        if tb is int and dt.kind in "iu":
-            _check_int_scalar(op, dt, b, (a, b))
     elif tb is Tensor and ta in _SCALARS:
         dev, xa, xb = b._device, a, b._data
         dt = _WEAK[b._dtype, ta]
         if dt is not b._dtype:
             xb = cast_raw(dev, xb, dt)
-        if ta is int and dt.kind in "iu":
-            _check_int_scalar(op, dt, a, (a, b))
     else:
         return _binary_slow(op, a, b)
     pair = op.table.get(dt)
@@ -237,6 +233,9 @@ def call_binary(op, a, b):
             xa = cast_raw(dev, xa, pair[0])
         if type(xb) not in _SCALARS:
             xb = cast_raw(dev, xb, pair[0])
+    # A Python int must fit the dtype the kernel computes in (int8 / 1000 computes in float32).
+    if (ta is int or tb is int) and pair[0].kind in "iu":
+        _check_int_scalar(op, pair[0], a if ta is int else b, (a, b))
     try:
         raw = kern(xa, xb)
     except Exception as exc:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import ml_dtypes
 import numpy as np
 
-from ._errors import DTypeError
+from ._errors import DTypeError, InvalidArgumentError
 
 
 class DType:
@@ -268,7 +268,7 @@ def isdtype(dtype, kind) -> builtins.bool:
         return any(isdtype(dtype, k) for k in kind)
     if isinstance(kind, str):
         if kind not in _KIND_GROUPS:
-            raise ValueError(f"isdtype: unknown kind {kind!r}; use one of {sorted(_KIND_GROUPS)}")
+            raise InvalidArgumentError(f"isdtype: unknown kind {kind!r}; use one of {sorted(_KIND_GROUPS)}")
         return dtype.kind in _KIND_GROUPS[kind]
     return dtype is as_dtype(kind)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import warnings
 from contextlib import contextmanager
 
 from .. import _dispatch
@@ -390,16 +391,16 @@ def backprop(entries, targets, seeds, wanted: set[int]) -> dict[int, Tensor]:
         else:
             ct = tuple(grads.get(i) for i in e.out_tids)
             ans = e.outputs
-        kind, rules = e.rule
-        if kind == "all":
-            in_grads = rules(ct, ans, *e.inputs, **e.params)
-            if not isinstance(in_grads, (tuple, list)):
-                in_grads = (in_grads,)
-        else:
-            in_grads = [rule(ct, ans, *e.inputs, **e.params) if need and rule is not None else None
-                        for need, rule in zip(needs, rules)]
         # A masked cotangent stays structurally zero through elementwise rules.
         out_mask = masks.get(e.out_tids[0]) if len(e.outputs) == 1 and e.op.kind != "general" else None
+        if out_mask is None:
+            in_grads = _run_rules(e, ct, ans, needs)
+        else:
+            # The rule's values at masked positions (0 * inf, say) are computed, then dropped:
+            # their floating-point warnings are noise.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                in_grads = _run_rules(e, ct, ans, needs)
         for x, need, g, i in zip(e.inputs, needs, in_grads, e.in_tids):
             if not need or g is None:
                 continue
@@ -414,6 +415,15 @@ def backprop(entries, targets, seeds, wanted: set[int]) -> dict[int, Tensor]:
                 mask = None
             _add_ct(grads, masks, i, g, mask)
     return grads
+
+
+def _run_rules(e, ct, ans, needs):
+    kind, rules = e.rule
+    if kind == "all":
+        in_grads = rules(ct, ans, *e.inputs, **e.params)
+        return in_grads if isinstance(in_grads, (tuple, list)) else (in_grads,)
+    return [rule(ct, ans, *e.inputs, **e.params) if need and rule is not None else None
+            for need, rule in zip(needs, rules)]
 
 
 def _fit(g, x: Tensor) -> Tensor:
