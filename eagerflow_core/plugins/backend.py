@@ -89,3 +89,8 @@ class Backend:
     def device_index(self, raw) -> int:
         """The device index a raw array lives on (single-device backends: 0)."""
         return 0
+
+    def known_failures(self) -> list[dict]:
+        """Conformance checks this backend knows it fails: dicts with ``op``, ``dtype``,
+        ``check`` (``"*"`` matches any) and ``reason``. Declared, never a blanket skip."""
+        return []
