@@ -23,6 +23,8 @@ from ._dtypes import bool_ as bool  # noqa: A001  (the standard names it ef.bool
 from ._errors import (ArgumentTypeError, AxisError, DeviceError, DTypeError, EagerflowError,
                       InvalidArgumentError, KernelError, KernelNotFoundError, OutOfRangeError,
                       PluginError, ShapeError)
+from ._fallback import (FallbackWarning, explain_dispatch, fallback_stats, reset_fallback_stats,
+                        set_fallback_policy)
 from ._info import __array_namespace_info__
 from ._tensor import Tensor
 from .ops import *  # noqa: F401,F403
@@ -49,7 +51,8 @@ def backends():
     return report()
 
 
-__all__ = (["__array_namespace_info__", "Tensor", "DType", "Device", "device", "devices", "default_device", "backends",
+__all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats",
+            "set_fallback_policy", "explain_dispatch", "FallbackWarning", "Tensor", "DType", "Device", "device", "devices", "default_device", "backends",
             "BackendInfo", "PluginWarning",
             "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
             "float16", "bfloat16", "float32", "float64", "complex64", "complex128",

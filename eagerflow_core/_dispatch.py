@@ -109,11 +109,43 @@ def wrap(raw, dtype: DType, dev) -> Tensor:
     return t
 
 
+def _fallback(op, dev, inputs, params=_NO_PARAMS, variadic=False):
+    """No kernel on ``dev``: raise, or run on the fallback device, per the policy (_fallback.py)."""
+    from . import _fallback as fb
+    how = fb.policy()
+    tensors = [a for a in (inputs[0] if variadic else inputs) if isinstance(a, Tensor)]
+    if how == "error":
+        raise _missing(op, dev, tensors)
+    target = fb.fallback_device()
+    if target is dev or op.name not in target.kernels:
+        raise _missing(op, dev, tensors)
+    from .ops.transfer import to_device
+
+    def move(x, d):
+        return to_device(x, d) if isinstance(x, Tensor) else x
+    moved = [move(x, target) for x in (inputs[0] if variadic else inputs)]
+    if op.kind == "unary":
+        out = call_unary(op, moved[0])
+    elif op.kind == "binary":
+        out = call_binary(op, moved[0], moved[1])
+    else:
+        out = call(op, moved if variadic else tuple(moved), params,
+                   device=None if tensors else target)
+    fb.note(op, dev, target, how)
+    if isinstance(out, tuple):
+        return type(out)(*[move(o, dev) for o in out]) if hasattr(out, "_fields") else \
+            tuple(move(o, dev) for o in out)
+    if isinstance(out, list):
+        return [move(o, dev) for o in out]
+    return move(out, dev)
+
+
 def _missing(op, dev, args):
     return op_error(op, KernelNotFoundError,
                     f"backend {dev.backend.name!r} (device {dev}) has no kernel for this op; "
                     f"move the inputs with .to(...) to a device whose backend has it "
-                    f"(`eagerflow info` lists op coverage per backend)", args)
+                    f"(`eagerflow info` lists op coverage per backend), or allow a visible "
+                    f"fallback with EAGERFLOW_FALLBACK=warn", args)
 
 
 def _failure(op, exc, args, params, dev):
@@ -167,7 +199,7 @@ def call_unary(op, x):
     dev = x._device
     kern = dev.kernels.get(op.name)
     if kern is None:
-        raise _missing(op, dev, (x,))
+        return _fallback(op, dev, (x,))
     data = x._data
     if pair[0] is not x._dtype:
         data = cast_raw(dev, data, pair[0])
@@ -227,7 +259,7 @@ def call_binary(op, a, b):
         raise _dtype_refused(op, dt, (a, b))
     kern = dev.kernels.get(op.name)
     if kern is None:
-        raise _missing(op, dev, (a, b))
+        return _fallback(op, dev, (a, b))
     if pair[0] is not dt:
         if type(xa) not in _SCALARS:
             xa = cast_raw(dev, xa, pair[0])
@@ -347,7 +379,7 @@ def _call_uniform(op, inputs, params, dev, dt):
         op.rule_cache[dt] = out_dtype  # read by call_pair
     kern = dev.kernels.get(op.name)
     if kern is None:
-        raise _missing(op, dev, inputs)
+        return _fallback(op, dev, inputs, params)
     raws = [t._data for t in inputs]
     if params:
         kparams = params
@@ -427,7 +459,7 @@ def _call_general(op, inputs, params, device):
 
     kern = dev.kernels.get(op.name)
     if kern is None:
-        raise _missing(op, dev, tensors)
+        return _fallback(op, dev, (inputs,) if op.variadic else given, params, op.variadic)
     raws = [a._data if isinstance(a, Tensor) else a for a in args]
     kparams = params
     if params.get("dtype") is not None:
