@@ -563,6 +563,8 @@ defvjp(conj, lambda g, ans, x: _cj(g))
 
 def _sign_of(y):
     """+1 where y's sign bit is clear, -1 where set (so -0.0 counts as negative)."""
+    if not isinstance(y, Tensor):
+        return -1.0 if _math.copysign(1.0, y) < 0 else 1.0
     return 1 - 2 * signbit(y).astype(y.dtype)
 
 

@@ -249,3 +249,38 @@ def where(condition, x1, x2, /) -> Tensor:
 
 
 __all__ = ["argmax", "argmin", "count_nonzero", "nonzero", "searchsorted", "where"]
+
+
+# -- gradients ---------------------------------------------------------------------------------
+# argmax, argmin, count_nonzero, nonzero and searchsorted give integers: no gradient. where's
+# rules hand back Masked cotangents: structurally zero where the other branch was chosen, so an
+# unselected branch whose local derivative is inf or NaN there contributes exactly 0, not
+# 0 * inf (the where-NaN problem, pytorch#52248, jax#1052). A Python bool condition picks one
+# branch whole; Python scalar branches get no rule (the engine never asks for them).
+from .._registry import defvjp
+from ..autodiff.tape import Masked
+from .elementwise import logical_not
+
+
+def _support(mask, ans):
+    """``mask`` at the result's shape (a broadcast view), so that the engine keeps it for a
+    branch of that shape."""
+    if mask.shape == ans.shape:
+        return mask
+    from .manipulation import broadcast_to
+    return broadcast_to(mask, ans.shape)
+
+
+def _where_x1_vjp(g, ans, condition, x1, x2):
+    if type(condition) is bool:
+        return where(condition, g, 0)
+    return Masked(where(condition, g, 0), _support(condition, ans))
+
+
+def _where_x2_vjp(g, ans, condition, x1, x2):
+    if type(condition) is bool:
+        return where(condition, 0, g)
+    return Masked(where(condition, 0, g), _support(logical_not(condition), ans))
+
+
+defvjp(where, None, _where_x1_vjp, _where_x2_vjp)

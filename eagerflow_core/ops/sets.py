@@ -103,3 +103,10 @@ def unique_values(x, /) -> Tensor:
 
 
 __all__ = ["unique_all", "unique_counts", "unique_inverse", "unique_values"]
+
+
+# -- gradients ---------------------------------------------------------------------------------
+# None: every set op is differentiable=False. The indices, inverse indices and counts are
+# integers, and the distinct values are a data-dependent selection that merges tied inputs (as
+# TensorFlow's unique, which has no gradient). To differentiate through the values, gather them
+# from x instead: ``ef.take(ef.reshape(x, (-1,)), unique_all(x).indices)``.

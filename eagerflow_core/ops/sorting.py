@@ -59,3 +59,21 @@ def argsort(x, /, *, axis=-1, descending=False, stable=True) -> Tensor:
 
 
 __all__ = ["sort", "argsort"]
+
+
+# -- gradients ---------------------------------------------------------------------------------
+# argsort gives integers: no gradient. sort's values are x permuted along the axis, so the
+# gradient is g permuted back: the element that landed at position i came from perm[i], and
+# argsort(perm) inverts the permutation. Among ties the gradient follows argsort's order with
+# the same ``stable`` (any order of equal values gives the same forward result).
+from .._registry import defvjp
+
+
+def _sort_vjp(g, ans, x, *, axis, descending, stable):
+    from .indexing import take_along_axis
+    perm = argsort(x, axis=axis, descending=descending, stable=stable)
+    # perm has no ties, so the fastest sort inverts it (4x faster than a stable one on NumPy).
+    return take_along_axis(g, argsort(perm, axis=axis, stable=False), axis=axis)
+
+
+defvjp(sort, _sort_vjp)

@@ -322,3 +322,159 @@ def reduce_min(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
 __all__ = ["sum", "prod", "mean", "min", "max", "std", "var", "cumulative_sum",
            "cumulative_prod", "reduce_sum", "reduce_prod", "reduce_mean", "reduce_max",
            "reduce_min"]
+
+
+# -- gradients ---------------------------------------------------------------------------------
+# One rule per op, rule(g, ans, x, **params) -> x's gradient, written in eagerflow ops so that
+# every backend gets them and they differentiate again (second order for free). A reduction's
+# cotangent is reshaped to its keepdims form and broadcast back over the reduced axes. Complex
+# inputs get the conjugate convention (PyTorch's and TensorFlow's); _cj is free for real ones.
+# The reduce_* aliases call the functions above, so they need no rules of their own.
+from .._registry import defvjp
+
+
+def _cj(t):
+    from .elementwise import conj
+    return conj(t) if t.dtype.kind == "c" else t
+
+
+def _kept(t, shape, axis, keepdims):
+    """A reduction's result ``t`` shaped to broadcast against its input's ``shape``."""
+    from .manipulation import reshape
+    return t if keepdims else reshape(t, R.reduce_shape(shape, axis, True))
+
+
+def _spread(g, x, axis, keepdims):
+    """The cotangent ``g`` of a reduction of ``x``, copied to every element it reduced."""
+    from .manipulation import broadcast_to
+    return broadcast_to(_kept(g, x.shape, axis, keepdims), x.shape)
+
+
+def _count(shape, axis) -> int:
+    n = 1
+    for a in R.normalize_axes(axis, len(shape)):
+        n *= shape[a]
+    return n
+
+
+def _along(axis, index) -> tuple:
+    """A getitem key that applies ``index`` (a slice) to ``axis`` (>= 0) only."""
+    return (slice(None),) * axis + (index,)
+
+
+def _mean_vjp(g, ans, x, *, axis, keepdims):
+    n = _count(x.shape, axis)
+    return _spread(g / n if n else g, x, axis, keepdims)  # n == 0: x is empty, so is this
+
+
+def _others_product(x, axes, dtype):
+    """For each element of ``x``, the product of the other elements over ``axes``: running
+    products from both ends, with no division by ``x``, so that a zero gets the exact gradient
+    (TensorFlow's reduce_prod divides where it can) and so does the second order."""
+    from .manipulation import flip, permute_dims, reshape
+    rest = [a for a in range(x.ndim) if a not in axes]
+    order = rest + list(axes)
+    moved = permute_dims(x, order) if order != sorted(order) else x
+    flat = reshape(moved, moved.shape[:len(rest)] + (-1,))
+    before = cumulative_prod(flat, axis=-1, dtype=dtype, include_initial=True)[..., :-1]
+    after = cumulative_prod(flip(flat, axis=-1), axis=-1, dtype=dtype, include_initial=True)
+    out = reshape(before * flip(after[..., :-1], axis=-1), moved.shape)
+    if order == sorted(order):
+        return out
+    return permute_dims(out, [order.index(a) for a in range(x.ndim)])
+
+
+def _prod_vjp(g, ans, x, *, axis, dtype, keepdims):
+    axes = R.normalize_axes(axis, x.ndim)
+    if not axes or x.size == 0:
+        return _spread(g, x, axis, keepdims)
+    return _spread(g, x, axis, keepdims) * _others_product(_cj(x), axes, dtype)
+
+
+def _chosen_vjp(g, ans, x, *, axis, keepdims):
+    # Tied extremes share the gradient evenly, as in TensorFlow's reduce_max and JAX: the rule
+    # is then symmetric in the tied elements and still sums to g. A NaN result (NaN wins) is
+    # chosen by the NaNs that made it.
+    from .elementwise import isnan
+    from .searching import where
+    chosen = (x == _kept(ans, x.shape, axis, keepdims)) | isnan(x)
+    count = astype(sum(chosen, axis=axis, keepdims=True), g.dtype)
+    return where(chosen, _kept(g, x.shape, axis, keepdims) / count, 0)
+
+
+def _moment_scale(x, axis, correction) -> float:
+    """1 / (N - correction); NaN where the moment itself is NaN (N - correction <= 0)."""
+    n = _count(x.shape, axis) - correction
+    return 1 / n if n > 0 else float("nan")
+
+
+def _var_vjp(g, ans, x, *, axis, correction, keepdims):
+    # d/dx_i of sum((x - m)**2) / (N - c) is 2 (x_i - m) / (N - c): the terms through the mean
+    # m sum to zero.
+    centred = x - mean(x, axis=axis, keepdims=True)
+    return _kept(g, x.shape, axis, keepdims) * (centred * (2 * _moment_scale(x, axis, correction)))
+
+
+def _std_vjp(g, ans, x, *, axis, correction, keepdims):
+    # d std = d var / (2 std). Where std is 0 (all values equal) the centred values are exactly
+    # 0 too, so the gradient is 0 (PyTorch's choice) rather than 0/0.
+    from .searching import where
+    s = _kept(ans, x.shape, axis, keepdims)
+    centred = x - mean(x, axis=axis, keepdims=True)
+    scale = _moment_scale(x, axis, correction)
+    return _kept(g, x.shape, axis, keepdims) * (centred * scale) / where(s == 0, 1, s)
+
+
+def _cumulative_axis(x, axis) -> int:
+    return R.normalize_axis(0 if axis is None else axis, x.ndim)
+
+
+def _cumsum_vjp(g, ans, x, *, axis, dtype, include_initial):
+    # Each x_k feeds every running sum from k on: the gradient is the reverse running sum.
+    from .manipulation import flip
+    ax = _cumulative_axis(x, axis)
+    if include_initial:
+        g = g[_along(ax, slice(1, None))]
+    return flip(cumulative_sum(flip(g, axis=ax), axis=ax), axis=ax)
+
+
+def _shift_back(t, d, ax):
+    """``t`` moved ``d`` places towards the start along ``ax``, zero-filled at the end."""
+    from .creation import zeros
+    from .manipulation import concat
+    pad = zeros(t.shape[:ax] + (d,) + t.shape[ax + 1:], dtype=t.dtype, device=t.device)
+    return concat([t[_along(ax, slice(d, None))], pad], axis=ax)
+
+
+def _cumprod_vjp(g, ans, x, *, axis, dtype, include_initial):
+    # grad_k = (x_0 ... x_{k-1}) * S_k, where S_k = sum_{i>=k} g_i x_{k+1} ... x_i solves the
+    # reverse linear recurrence S_k = g_k + x_{k+1} S_{k+1}. TensorFlow divides a reverse
+    # cumulative sum of g * ans by x, which is NaN at zeros; composing the recurrence's affine
+    # steps in log2(N) doubling rounds (JAX's associative_scan) needs no division, so zeros get
+    # exact first- and second-order gradients.
+    ax = _cumulative_axis(x, axis)
+    if include_initial:
+        g = g[_along(ax, slice(1, None))]
+    n = x.shape[ax]
+    if n <= 1:
+        return g
+    xc = _cj(x)
+    before = cumulative_prod(xc, axis=ax, dtype=dtype, include_initial=True)
+    s, a, d = g, _shift_back(xc, 1, ax), 1  # S_k = s_k + a_k S_{k+d}
+    while d < n:
+        s = s + a * _shift_back(s, d, ax)
+        if 2 * d < n:  # the last round needs no new coefficients
+            a = a * _shift_back(a, d, ax)
+        d *= 2
+    return before[_along(ax, slice(None, -1))] * s
+
+
+defvjp(sum, lambda g, ans, x, *, axis, dtype, keepdims: _spread(g, x, axis, keepdims))
+defvjp(prod, _prod_vjp)
+defvjp(mean, _mean_vjp)
+defvjp(max, _chosen_vjp)
+defvjp(min, _chosen_vjp)
+defvjp(var, _var_vjp)
+defvjp(std, _std_vjp)
+defvjp(cumulative_sum, _cumsum_vjp)
+defvjp(cumulative_prod, _cumprod_vjp)

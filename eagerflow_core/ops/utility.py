@@ -128,3 +128,22 @@ def diff(x, /, *, axis=-1, n=1, prepend=None, append=None) -> Tensor:
 
 
 __all__ = ["all", "any", "diff"]
+
+
+# -- gradients ---------------------------------------------------------------------------------
+# all and any give bools: no gradient. The adjoint of one forward difference
+# (y_i = x_{i+1} - x_i) is minus the difference of g with a zero joined at both ends; diff's
+# ``prepend``/``append`` reach the gradient through the concat that joined them to x.
+from .._registry import defvjp
+
+
+def _diff_vjp(g, ans, x, *, axis, n):
+    if x.shape[axis] < n:  # the result was empty whatever x held
+        from .creation import zeros_like
+        return zeros_like(x)
+    for _ in range(n):
+        g = -diff(g, axis=axis, prepend=0, append=0)
+    return g
+
+
+defvjp(diff, _diff_vjp)
