@@ -26,11 +26,12 @@ class OpDef:
 
     __slots__ = ("name", "family", "kind", "nin", "dtype_rule", "shape_rule", "promote",
                  "scalar_inputs", "table", "accepts", "doc", "differentiable", "vjp", "jvp",
-                 "variadic", "nout", "posparams", "needs_kernel", "rule_cache", "__weakref__")
+                 "variadic", "nout", "posparams", "needs_kernel", "rule_cache", "internal", "__weakref__")
 
     def __init__(self, name, *, family, kind="general", nin=1, dtype_rule=None, shape_rule=None,
                  promote=False, scalar_inputs=False, table=None, accepts="", doc="",
-                 differentiable=True, variadic=False, nout=1, posparams=(), needs_kernel=True):
+                 differentiable=True, variadic=False, nout=1, posparams=(), needs_kernel=True,
+                 internal=False):
         self.name = name
         self.family = family
         self.kind = kind                  # "unary", "binary" (elementwise) or "general"
@@ -50,6 +51,7 @@ class OpDef:
         self.posparams = posparams        # params the standard makes positional-only, in order
         self.needs_kernel = needs_kernel  # False: the core runs it itself (to_device)
         self.rule_cache = {}              # dtype -> result dtype, for param-free binary ops
+        self.internal = internal          # used by gradient rules; no public function
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -74,7 +76,8 @@ def elementwise_table(rule: Callable[[DType], tuple[DType, DType] | None]) -> di
 
 def defop(name: str, *, family: str, nin: int = 1, dtype_rule, shape_rule=None, promote=False,
           scalar_inputs=False, doc: str = "", differentiable=True, variadic=False,
-          nout: int = 1, posparams: tuple[str, ...] = (), needs_kernel=True) -> OpDef:
+          nout: int = 1, posparams: tuple[str, ...] = (), needs_kernel=True,
+          internal=False) -> OpDef:
     """Define a general (non-elementwise) op and register it.
 
     The kernel is called as the Array API standard spells the function: tensor inputs first
@@ -84,7 +87,7 @@ def defop(name: str, *, family: str, nin: int = 1, dtype_rule, shape_rule=None, 
     return _register(OpDef(name, family=family, nin=nin, dtype_rule=dtype_rule,
                            shape_rule=shape_rule, promote=promote, scalar_inputs=scalar_inputs,
                            doc=doc, differentiable=differentiable, variadic=variadic, nout=nout,
-                           posparams=posparams, needs_kernel=needs_kernel))
+                           posparams=posparams, needs_kernel=needs_kernel, internal=internal))
 
 
 def def_elementwise(name: str, *, family: str, nin: int, rule, accepts: str, doc: str = "",

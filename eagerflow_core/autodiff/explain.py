@@ -19,6 +19,9 @@ def explain(tape, target, source) -> str:
         return (f"{name} has dtype {source.dtype}: integer and bool tensors have no gradient; "
                 f"cast it to a float dtype before using it")
     src_ids = tape._source_tids(source)
+    if not src_ids and tape._used:
+        return ("this non-persistent tape already computed a gradient and freed its records; "
+                "use GradientTape(persistent=True) to ask explain() after gradient()")
     if not src_ids:
         if is_var and not source.trainable:
             return f"{name} is not trainable, so the tape does not watch it; call tape.watch(v)"

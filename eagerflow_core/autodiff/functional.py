@@ -6,7 +6,13 @@ import functools
 
 from .._errors import InvalidArgumentError, ShapeError
 from .._tensor import Tensor
-from .tape import GradientTape, _flatten
+from .tape import GradientTape, _flatten, _unflatten, shadow
+
+
+def _pinned(x):
+    """``x``'s tensors as they are now. ``f`` may write into an argument (``x[0] = v``), which
+    rebinds it to the new value; the gradient is w.r.t. the value passed in."""
+    return _unflatten(x, [shadow(t) if isinstance(t, Tensor) else t for t in _flatten(x)])
 
 
 def _as_input(x):
@@ -39,13 +45,14 @@ def value_and_grad(f, argnums=0, has_aux=False):
         with GradientTape() as tape:
             for i in nums:
                 tape.watch(args[i])
+            sources = [_pinned(args[i]) for i in nums]
             out = f(*args, **kwargs)
         value, aux = out if has_aux else (out, None)
         if not isinstance(value, Tensor) or value.size != 1:
             shape = value.shape if isinstance(value, Tensor) else type(value).__name__
             raise ShapeError(f"grad: f must return a scalar (one element), got {shape}; for "
                              f"vector outputs use ef.vjp or ef.jacobian")
-        grads = tape.gradient(value, [args[i] for i in nums], unconnected_gradients="zero")
+        grads = tape.gradient(value, sources, unconnected_gradients="zero")
         g = grads[0] if isinstance(argnums, int) else tuple(grads)
         return ((value, aux), g) if has_aux else (value, g)
     return wrapped
@@ -81,11 +88,12 @@ def vjp(f, *primals, has_aux=False):
     tape = GradientTape(persistent=True)
     with tape:
         tape.watch(primals)
+        sources = _pinned(primals)
         out = f(*primals)
     value, aux = out if has_aux else (out, None)
 
     def vjp_fn(cotangent):
-        return tuple(tape.gradient(value, primals, output_gradients=cotangent,
+        return tuple(tape.gradient(value, sources, output_gradients=cotangent,
                                    unconnected_gradients="zero"))
     return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
 

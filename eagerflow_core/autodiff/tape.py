@@ -293,12 +293,13 @@ class GradientTape:
         try:
             b = target.shape[0]
             per = target.size // b if b else 0
-            flat_t = reshape(target, (b, per))
             rows = []
             for k in range(per):
+                # The seed is shaped like the target: the target itself was recorded, a
+                # reshape of it made now would not be.
                 seed = zeros((b, per), dtype=target.dtype, device=target.device)
                 seed[:, k] = 1
-                g = self.gradient(flat_t, source, output_gradients=seed,
+                g = self.gradient(target, source, output_gradients=reshape(seed, target.shape),
                                   unconnected_gradients=unconnected_gradients)
                 if g is None:
                     return None

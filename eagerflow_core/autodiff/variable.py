@@ -102,15 +102,26 @@ class Variable:
 
     def assign_add(self, delta) -> "Variable":
         """``self.assign(self + delta)``."""
-        return self.assign(self._value + _plain(delta))
+        return self.assign(self._value + self._delta(delta))
 
     def assign_sub(self, delta) -> "Variable":
         """``self.assign(self - delta)``."""
-        return self.assign(self._value - _plain(delta))
+        return self.assign(self._value - self._delta(delta))
+
+    def _delta(self, delta):
+        from ..ops.creation import asarray
+        return asarray(_plain(delta), dtype=self.dtype, device=self.device)
 
     def __setitem__(self, key, value):
-        t = self._value
-        t[key] = value
+        # An assignment (TensorFlow's semantics): no op on any tape, like assign(); and a value
+        # read earlier keeps its values (the write goes to a new tensor).
+        from .._tensor import new_tensor
+        t = new_tensor(self._value._data, self._value._dtype, self._value._device)
+        tapes, state.tapes = state.tapes, ()
+        try:
+            t[key] = value
+        finally:
+            state.tapes = tapes
         self._value = t
 
 

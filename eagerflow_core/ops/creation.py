@@ -462,3 +462,38 @@ def broadcast_to(x, shape):
 __all__ = ["asarray", "constant", "tensor", "zeros", "ones", "empty", "full", "arange",
            "linspace", "eye", "zeros_like", "ones_like", "empty_like", "full_like", "astype",
            "cast", "from_dlpack", "meshgrid", "tril", "triu"]
+
+
+# -- gradients -----------------------------------------------------------------------------------
+# rule(g, ans, *inputs, **params) -> that input's gradient, in eagerflow ops (issue #3). The
+# engine casts a gradient to its input's dtype (tape._fit): astype's rule only has to drop
+# the imaginary part when a real tensor was cast to complex (a cast to an integer dtype gives
+# no gradient: the engine blocks integer results).
+from .._registry import defvjp  # noqa: E402
+
+
+def _astype_vjp(g, ans, x, *, dtype):
+    if g._dtype.kind == "c" and x._dtype.kind != "c":
+        from .elementwise import real
+        return real(g)
+    return g
+
+
+def _meshgrid_vjp(g, ans, *xs, indexing="xy"):
+    # Grid i repeats input i along every axis but its own: sum over those. With "xy" the
+    # first two inputs own axes 1 and 0.
+    from .statistical import sum as ef_sum
+    gs = g if type(ans) is tuple else (g,)
+    n = len(xs)
+    out = []
+    for i, gi in enumerate(gs):
+        own = 1 - i if indexing == "xy" and n > 1 and i < 2 else i
+        out.append(None if gi is None else
+                   ef_sum(gi, axis=tuple(a for a in range(n) if a != own)))
+    return tuple(out)
+
+
+defvjp(astype, _astype_vjp)
+defvjp(meshgrid, all_inputs=_meshgrid_vjp)
+defvjp(tril, lambda g, ans, x, *, k: tril(g, k=k))
+defvjp(triu, lambda g, ans, x, *, k: triu(g, k=k))

@@ -455,3 +455,84 @@ def take_along_axis(x, indices, /, *, axis=-1) -> Tensor:
 
 
 __all__ = ["take", "take_along_axis"]
+
+
+# -- index_add (internal: the gradient of a gather) ----------------------------------------------
+
+def _index_add_dtype(x, values, *, key):
+    return x  # the inputs are promoted to one dtype before this runs
+
+
+index_add_op = defop("index_add", family="indexing", nin=2, dtype_rule=_index_add_dtype,
+                     promote=True, internal=True,
+                     doc="A copy of x with values added at key; repeated indices accumulate.")
+
+
+def _has_index_array(key) -> bool:
+    """Whether a normalised key holds an integer index array (which may repeat an index)."""
+    return any(getattr(k, "dtype", None) is not None and k.dtype.kind in "iu" for k in key)
+
+
+def _scatter(shape, values: Tensor, key) -> Tensor:
+    """Zeros of ``shape`` with ``values`` added at the normalised ``key``.
+
+    ``x[[0, 0]]`` reads element 0 twice, so its gradient there is the sum of both cotangents:
+    keys with integer arrays go through ``index_add``. Other keys (ints, slices, bool masks)
+    reach each element at most once, so writing into zeros is the same sum, and ``setitem``
+    is a kernel every backend has.
+    """
+    from .creation import zeros
+    base = zeros(shape, dtype=values._dtype, device=values._device)
+    op = index_add_op if _has_index_array(key) else setitem_op
+    return call(op, (base, values), {"key": key})
+
+
+def _axis_key(axis, index: Tensor) -> tuple:
+    """The normalised key of ``x[:, ..., :, index]`` with ``index`` on ``axis``."""
+    return (slice(None),) * axis + (index._data,)
+
+
+# -- gradients -----------------------------------------------------------------------------------
+# rule(g, ans, *inputs, **params) -> that input's gradient, in eagerflow ops (issue #3). Keys
+# reach the rules normalised (raw arrays), so the rules call the ops directly with them.
+from .._registry import defvjp  # noqa: E402
+
+
+def _getitem_vjp(g, ans, x, *, key):
+    return _scatter(x.shape, g, key)
+
+
+def _setitem_x_vjp(g, ans, x, value, *, key):
+    return call(setitem_op, (g, 0), {"key": key})  # the written positions no longer depend on x
+
+
+def _take_along_axis_vjp(g, ans, x, indices, *, axis):
+    # Add g back at the positions it was read from, on the shape x and indices broadcast to
+    # (every other axis indexed by its own arange); the engine then sums the axes where x was
+    # broadcast against indices.
+    from .creation import arange
+    from .manipulation import reshape
+    shape = g.shape
+    key = []
+    for d, n in enumerate(shape):
+        if d == axis:
+            key.append(indices._data)
+        else:
+            at = (1,) * d + (n,) + (1,) * (len(shape) - d - 1)
+            key.append(reshape(arange(n, device=g.device), at)._data)
+    target = shape[:axis] + (x.shape[axis],) + shape[axis + 1:]
+    return _scatter(target, g, tuple(key))
+
+
+def _gathered_vjp(g, ans, x, values, *, key):
+    # The written (or added) values land at x[key]: their gradient is g[key], which the engine
+    # sums over the axes where a value was broadcast.
+    return call(getitem_op, (g,), {"key": key})
+
+
+defvjp(getitem_op, _getitem_vjp)
+defvjp(setitem_op, _setitem_x_vjp, _gathered_vjp)
+defvjp(index_add_op, lambda g, ans, x, values, *, key: g, _gathered_vjp)
+defvjp(take_op, lambda g, ans, x, indices, *, axis: _scatter(x.shape, g, _axis_key(axis, indices)),
+       None)
+defvjp(take_along_axis_op, _take_along_axis_vjp, None)

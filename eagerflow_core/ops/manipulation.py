@@ -474,3 +474,86 @@ def tile(x, repetitions, /) -> Tensor:
 __all__ = ["reshape", "broadcast_to", "broadcast_arrays", "concat", "stack", "unstack",
            "expand_dims", "squeeze", "permute_dims", "transpose", "moveaxis", "flip", "roll",
            "repeat", "tile"]
+
+
+# -- gradients -----------------------------------------------------------------------------------
+# rule(g, ans, *inputs, **params) -> that input's gradient, in eagerflow ops (issue #3). The
+# engine sums a gradient over the axes its input was broadcast along and casts it to the
+# input's dtype (tape._fit), so broadcast_to's rule is g itself.
+from .._registry import defvjp  # noqa: E402
+from .statistical import sum as _sum  # noqa: E402
+
+
+def _outputs(g, ans):
+    """A multi-output op's cotangents and outputs as tuples (the engine unwraps a single one)."""
+    return (g, ans) if type(ans) is tuple else ((g,), (ans,))
+
+
+def _reshaped(g, ans, x, **params):
+    return reshape(g, x.shape)
+
+
+def _concat_vjp(g, ans, *xs, axis=0):
+    ax = 0 if axis is None else R.normalize_axis(axis, g.ndim)
+    parts, start = [], 0
+    for x in xs:
+        n = x.size if axis is None else x.shape[ax]
+        part = g[(slice(None),) * ax + (slice(start, start + n),)]
+        parts.append(reshape(part, x.shape) if axis is None else part)
+        start += n
+    return tuple(parts)
+
+
+def _unstack_vjp(g, ans, x, *, axis=0):
+    from .creation import zeros_like
+    g, ans = _outputs(g, ans)
+    return stack([zeros_like(a) if gi is None else gi for gi, a in zip(g, ans)], axis=axis)
+
+
+def _permute_dims_vjp(g, ans, x, *, axes):
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a % len(axes)] = i
+    return permute_dims(g, tuple(inverse))
+
+
+def _roll_vjp(g, ans, x, *, shift, axis=None):
+    back = -shift if isinstance(shift, int) else tuple(-s for s in shift)
+    return roll(g, back, axis=axis)
+
+
+def _repeat_vjp(g, ans, x, repeats, *, axis=None):
+    shape = (x.size,) if axis is None else x.shape
+    ax = 0 if axis is None else R.normalize_axis(axis, x.ndim)
+    if isinstance(repeats, int):  # each element's copies sit side by side: sum them
+        split = shape[:ax] + (shape[ax], repeats) + shape[ax + 1:]
+        return reshape(_sum(reshape(g, split), axis=ax + 1), x.shape)
+    # Per-element counts: add each output position into the element it copies.
+    from .creation import arange
+    from .indexing import _axis_key, _scatter
+    owner = repeat(arange(shape[ax], device=g.device), repeats)
+    return reshape(_scatter(shape, g, _axis_key(ax, owner)), x.shape)
+
+
+def _tile_vjp(g, ans, x, *, repetitions):
+    nd = max(x.ndim, len(repetitions))
+    xs = (1,) * (nd - x.ndim) + x.shape
+    rs = (1,) * (nd - len(repetitions)) + tuple(repetitions)
+    split = tuple(d for pair in zip(rs, xs) for d in pair)  # (r0, s0, r1, s1, ...)
+    return reshape(_sum(reshape(g, split), axis=tuple(range(0, 2 * nd, 2))), x.shape)
+
+
+defvjp(reshape, _reshaped)
+defvjp(broadcast_to, lambda g, ans, x, *, shape: g)
+defvjp(broadcast_arrays, all_inputs=lambda g, ans, *xs: _outputs(g, ans)[0])
+defvjp(concat, all_inputs=_concat_vjp)
+defvjp(stack, all_inputs=lambda g, ans, *xs, axis=0: unstack(g, axis=axis))
+defvjp(unstack, _unstack_vjp)
+defvjp(expand_dims, _reshaped)
+defvjp(squeeze, _reshaped)
+defvjp(permute_dims, _permute_dims_vjp)
+defvjp(moveaxis, lambda g, ans, x, *, source, destination: moveaxis(g, destination, source))
+defvjp(flip, lambda g, ans, x, *, axis=None: flip(g, axis=axis))
+defvjp(roll, _roll_vjp)
+defvjp(repeat, _repeat_vjp, None)
+defvjp(tile, _tile_vjp)

@@ -25,3 +25,10 @@ def to_device(x: Tensor, dev) -> Tensor:
     if _dispatch.state.tapes:
         _dispatch.record_hook(to_device_op, (x,), {"device": dev}, out)
     return out
+
+
+# -- gradients -----------------------------------------------------------------------------------
+# The cotangent goes back to the input's device: explicitly, like every transfer (issue #3).
+from .._registry import defvjp  # noqa: E402
+
+defvjp(to_device_op, lambda g, ans, x, *, device: g.to(x._device))

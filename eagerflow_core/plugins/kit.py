@@ -36,7 +36,15 @@ def _generic_kernels(xp) -> dict[str, Callable]:
         out[key] = value
         return out
 
-    return {"getitem": getitem, "setitem": setitem, "from_dlpack": getattr(xp, "from_dlpack", None)}
+    table = {"getitem": getitem, "setitem": setitem, "from_dlpack": getattr(xp, "from_dlpack", None)}
+    add_at = getattr(getattr(xp, "add", None), "at", None)
+    if add_at is not None:  # NumPy-like ufuncs: scatter-add for the gradient of gathers
+        def index_add(x, values, key):
+            out = xp.asarray(x, copy=True)
+            add_at(out, key, values)
+            return out
+        table["index_add"] = index_add
+    return table
 
 
 def kernels_from_namespace(xp: Any, ops=None) -> dict[str, Callable]:

@@ -13,4 +13,11 @@ def _setitem(x, value, key):
     return out
 
 
-KERNELS: dict = {"setitem": _setitem}
+def _index_add(x, values, key):
+    # Unbuffered: a repeated index receives every value meant for it (x[[0, 0]]'s gradient).
+    out = np.array(x, copy=True)
+    np.add.at(out, key, values)
+    return out
+
+
+KERNELS: dict = {"setitem": _setitem, "index_add": _index_add}

@@ -1,0 +1,139 @@
+"""``composite``: a function written in eagerflow ops that tapes see as one step.
+
+A tape that records softmax op by op keeps every intermediate (the shifted logits, their
+exponentials, the sums) and runs one rule per op on the way back. A composite instead records
+one entry whose rule is hand-written: ``softmax - labels`` for a cross-entropy, instead of the
+rules of the half-dozen ops its forward pass used. The rule is written in eagerflow ops, so it
+is recorded by outer tapes in its turn and higher-order gradients still work.
+
+The body runs with recording paused on the tapes that record the composite (so none of its
+intermediates is kept); a tape that tracks none of the tensor arguments keeps recording as
+usual, and sees the body's ops one by one.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+from .._dispatch import state
+from .._registry import OpDef
+from .._tensor import Tensor, new_tensor
+from .tape import tid
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def composite(vjp, *, name: str | None = None):
+    """Decorate ``f`` to record on gradient tapes as one step with the gradient rule ``vjp``.
+
+    ``f``'s positional parameters are its inputs (tensors, or Python values such as an axis);
+    its keyword-only parameters are static params. ``vjp`` is either one rule per positional
+    parameter (a tuple; None or a shorter tuple for those without a gradient) or a single
+    rule that returns a tuple with one gradient per positional parameter (or, for a function
+    of one input, the gradient itself). Each rule is called as ``rule(g, ans, *inputs,
+    **params)``, like :func:`eagerflow_core._registry.defvjp`'s: ``g`` is the cotangent of the
+    output (a tuple for several outputs), ``ans`` the output, and it must be written in
+    eagerflow ops (then second-order gradients work).
+
+    Gradients flow only through the tensor arguments: tensors the body reads from elsewhere
+    (closures, Variables not passed in) are constants to a tape that records the composite.
+    With no tape active, calling the function is calling ``f``.
+
+    >>> import eagerflow_core as ef
+    >>> from eagerflow_core.autodiff.composite import composite
+    >>> @composite(vjp=lambda g, ans, x: g * 2 * x)
+    ... def square(x):
+    ...     return x * x
+    >>> ef.grad(lambda x: ef.sum(square(x)))(ef.constant([1.0, 3.0]))
+    ef.Tensor([2., 6.], shape=(2,), dtype=float32, device='cpu:0')
+    >>> ef.grad(ef.grad(square))(ef.constant(3.0))  # the rule, differentiated
+    ef.Tensor(2., shape=(), dtype=float32, device='cpu:0')
+    """
+
+    def deco(f):
+        sig = inspect.signature(f)
+        kinds = [p.kind for p in sig.parameters.values()]
+        if any(k not in _POSITIONAL + (inspect.Parameter.KEYWORD_ONLY,) for k in kinds):
+            raise TypeError(f"composite: {f.__name__} must take named parameters only "
+                            f"(no *args or **kwargs)")
+        pos_names = [n for n, p in sig.parameters.items() if p.kind in _POSITIONAL]
+        kw_names = [n for n, p in sig.parameters.items() if p.kind not in _POSITIONAL]
+        n_in = len(pos_names)
+        op = OpDef(name or f.__name__, family="composite", kind="general", nin=n_in,
+                   doc=(f.__doc__ or "").strip().split("\n")[0])
+        op.vjp = _rule(vjp, n_in)
+
+        @functools.wraps(f)
+        def wrapped(*args, **kwargs):
+            if not state.tapes:
+                return f(*args, **kwargs)
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            inputs = [bound.arguments[n] for n in pos_names]
+            params = {n: bound.arguments[n] for n in kw_names}
+            for i, x in enumerate(inputs):
+                if not isinstance(x, Tensor) and hasattr(x, "_ef_tensor_"):
+                    inputs[i] = x._ef_tensor_()  # a Variable: its read is watched now
+            tapes = [t for t in state.tapes if t._recording and any(
+                getattr(x, "_tid", None) in t._tracked for x in inputs if isinstance(x, Tensor))]
+            if not tapes:
+                return f(*inputs, **params)
+            for t in tapes:
+                t._recording = False
+            try:
+                out = f(*inputs, **params)
+            finally:
+                for t in tapes:
+                    t._recording = True
+            return _record(op, tapes, tuple(inputs), params, out)
+
+        wrapped.op = op
+        return wrapped
+    return deco
+
+
+def _rule(vjp, n_in):
+    """The tape's ``(kind, rules)`` pair for ``vjp``, padded to ``n_in`` inputs."""
+    if isinstance(vjp, (tuple, list)):
+        rules = tuple(vjp) + (None,) * (n_in - len(vjp))
+        if len(rules) != n_in:
+            raise TypeError(f"composite: {len(vjp)} gradient rules for {n_in} inputs")
+        return ("each", rules)
+    if not callable(vjp):
+        raise TypeError(f"composite: vjp must be a rule or a tuple of rules, not "
+                        f"{type(vjp).__name__}")
+
+    def all_inputs(g, ans, *inputs, **params):
+        grads = vjp(g, ans, *inputs, **params)
+        if not isinstance(grads, (tuple, list)):
+            grads = (grads,)
+        return tuple(grads) + (None,) * (len(inputs) - len(grads))
+    return ("all", all_inputs)
+
+
+def _record(op, tapes, inputs, params, out):
+    many = isinstance(out, (tuple, list))
+    outs = tuple(_own(o, tapes) for o in (out if many else (out,)))
+    if not any(o._dtype.kind in "fc" for o in outs):
+        why = f"composite {op.name!r} gave a {outs[0]._dtype} result, and integers have no gradient"
+        for t in tapes:
+            for o in outs:
+                t._blocked[tid(o)] = why
+    else:
+        for t in tapes:
+            t._add(op, inputs, params, outs, rule=op.vjp)
+    if not many:
+        return outs[0]
+    return type(out)(*outs) if hasattr(out, "_fields") else type(out)(outs)
+
+
+def _own(o: Tensor, tapes) -> Tensor:
+    """``o``, or a copy when these tapes already know it (an input returned as is, a tensor
+    from outside the body): a second producer of one tape identity would count its cotangent
+    twice. A tensor the body made keeps its identity, which a tape that recorded the body op
+    by op may hold."""
+    i = getattr(o, "_tid", None)
+    if i is not None and any(i in t._tracked for t in tapes):
+        return new_tensor(o._data, o._dtype, o._device)
+    return o
