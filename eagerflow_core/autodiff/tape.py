@@ -442,6 +442,11 @@ def _fit(g, x: Tensor) -> Tensor:
         if axes:
             g = ef_sum(g, axis=axes, keepdims=True)
         g = reshape(g, x.shape)
+    if g.dtype.kind == "c" and x.dtype.kind != "c":
+        # A real input's gradient is the real part (PyTorch's convention): the imaginary part
+        # is the derivative along a direction the real input cannot move in.
+        from ..ops.elementwise import real
+        g = real(g)
     if g.dtype is not x.dtype:
         g = astype(g, x.dtype)
     return g

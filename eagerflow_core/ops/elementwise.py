@@ -510,7 +510,16 @@ defvjp(positive, lambda g, ans, x: g)
 defvjp(square, lambda g, ans, x: g * 2 * _cj(x))
 defvjp(reciprocal, lambda g, ans, x: -g * _cj(ans * ans))
 defvjp(abs, lambda g, ans, x: g * sign(x))
-defvjp(sign, _zero)
+def _sign_vjp(g, ans, x):
+    # Real sign is flat (zero almost everywhere); complex sign z/|z| is smooth off 0:
+    # d(z/|z|) projects out the radial part: (g - Re(conj(g) s) s) / |z|.
+    if x.dtype.kind != "c":
+        return None
+    from .searching import where
+    return where(x == 0, 0, (g - real(conj(g) * ans) * ans) / where(x == 0, 1, abs(x)))
+
+
+defvjp(sign, _sign_vjp)
 defvjp(maximum, lambda g, ans, x, y: _select(x >= y)(g), lambda g, ans, x, y: _select(x < y)(g))
 defvjp(minimum, lambda g, ans, x, y: _select(x <= y)(g), lambda g, ans, x, y: _select(x > y)(g))
 

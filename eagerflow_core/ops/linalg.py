@@ -194,3 +194,73 @@ def _nonnegative_axis(name, x1, x2, axis):
 
 
 __all__ = ["matmul", "matrix_transpose", "tensordot", "vecdot"]
+
+
+# -- gradients ---------------------------------------------------------------------------------
+# rule(g, ans, *inputs, **params) -> that input's gradient, in eagerflow ops (so every backend
+# gets them and they differentiate again). Complex inputs use the conjugate convention
+# (PyTorch's, TensorFlow's): the gradient of x1 @ x2 for x1 is g @ x2^H. The engine sums a
+# gradient over broadcast batch axes and casts it to the input's dtype.
+from .._registry import defvjp
+from .elementwise import conj
+from .manipulation import expand_dims, permute_dims
+
+
+def _cj(t):
+    return conj(t) if t.dtype.kind == "c" else t
+
+
+def _mH(t):
+    # A transposed view for real tensors: matmul reads it as is (BLAS transposes), no copy.
+    return _cj(matrix_transpose(t))
+
+
+def _matmul_x1(g, ans, x1, x2):
+    if x2.ndim == 1:  # ans[..., m] = x1[..., m, :] . x2: an outer product per row
+        return expand_dims(g, axis=-1) * _cj(x2)
+    if x1.ndim == 1:  # ans[..., n] = x1 @ x2[..., :, n]: x1 was a row
+        g = expand_dims(g, axis=-2)
+    return matmul(g, _mH(x2))
+
+
+def _matmul_x2(g, ans, x1, x2):
+    if x1.ndim == 1:
+        if x2.ndim == 1:
+            return g * _cj(x1)
+        return expand_dims(_cj(x1), axis=-1) * expand_dims(g, axis=-2)
+    if x2.ndim == 1:  # (..., 1, m) @ (..., m, k): a row per batch, summed by the engine
+        return matmul(expand_dims(g, axis=-2), _cj(x1))
+    return matmul(_mH(x1), g)
+
+
+defvjp(matmul, _matmul_x1, _matmul_x2)
+defvjp(matrix_transpose, lambda g, ans, x: matrix_transpose(g))
+
+
+def _unpermute(r, order):
+    """``r`` whose axis i is the input's axis ``order[i]``, with the input's axis order."""
+    back = sorted(range(len(order)), key=order.__getitem__)
+    return r if back == list(range(len(order))) else permute_dims(r, tuple(back))
+
+
+def _tensordot_x1(g, ans, x1, x2, axes):
+    a1, a2 = _tensordot_axes(x1.shape, x2.shape, axes)
+    f1 = [i for i in range(x1.ndim) if i not in a1]
+    f2 = tuple(j for j in range(x2.ndim) if j not in a2)
+    r = tensordot(g, _cj(x2), axes=(tuple(range(len(f1), g.ndim)), f2))
+    # r's last axes are x2's contracted axes in x2's order; each stands for its x1 partner
+    return _unpermute(r, f1 + [a1[a2.index(j)] for j in sorted(a2)])
+
+
+def _tensordot_x2(g, ans, x1, x2, axes):
+    a1, a2 = _tensordot_axes(x1.shape, x2.shape, axes)
+    f1 = tuple(i for i in range(x1.ndim) if i not in a1)
+    f2 = [j for j in range(x2.ndim) if j not in a2]
+    r = tensordot(_cj(x1), g, axes=(f1, tuple(range(len(f1)))))
+    return _unpermute(r, [a2[a1.index(i)] for i in sorted(a1)] + f2)
+
+
+defvjp(tensordot, _tensordot_x1, _tensordot_x2)
+# vecdot conjugates x1: the result is anti-holomorphic in x1, so x1's gradient takes conj(g).
+defvjp(vecdot, lambda g, ans, x1, x2, axis: expand_dims(_cj(g), axis=axis) * x2,
+       lambda g, ans, x1, x2, axis: expand_dims(g, axis=axis) * x1)
