@@ -1,0 +1,84 @@
+"""logsumexp, log_softmax and softmax: stable forms, one tape step each.
+
+Each shifts its input by the max over the reduced axes before ``exp`` (so logits of 1000 give
+finite results) and has a one-line gradient rule written in eagerflow ops.
+"""
+
+from __future__ import annotations
+
+from .._tensor import Tensor
+from ..autodiff.composite import composite
+from ..ops.elementwise import exp, log
+from ..ops.manipulation import reshape
+from ..ops.statistical import sum as ef_sum
+from ._common import as_float, axes_of, axis_of, kept_shape, shift
+
+
+# -- logsumexp ---------------------------------------------------------------------------------
+def _logsumexp_vjp(g, ans, x, *, axis=None, keepdims=False):
+    axes = axes_of(axis, x, "logsumexp")
+    if not keepdims:
+        g = reshape(g, kept_shape(x.shape, axes))
+        ans = reshape(ans, kept_shape(x.shape, axes))
+    return g * exp(x - ans)  # the softmax of x over axes
+
+
+@composite(vjp=_logsumexp_vjp)
+def logsumexp(x, /, *, axis=None, keepdims=False) -> Tensor:
+    """``log(sum(exp(x), axis))`` without overflow (TensorFlow's ``reduce_logsumexp``).
+
+    ``axis`` is None (all axes), an int or a tuple of ints. Rows of -inf give -inf, and an
+    empty axis gives -inf (the log of an empty sum). Ints are lifted to float32.
+
+    >>> import eagerflow_core as ef
+    >>> ef.nn.logsumexp(ef.constant([[1000.0, 1000.0], [0.0, -ef.inf]]), axis=1)
+    ef.Tensor([1000.6932,    0.    ], shape=(2,), dtype=float32, device='cpu:0')
+    """
+    x = as_float(x, "logsumexp")
+    axes = axes_of(axis, x, "logsumexp")
+    shifted, m = shift(x, axes)
+    out = log(ef_sum(exp(shifted), axis=axes, keepdims=True)) + m
+    return out if keepdims else reshape(out, tuple(d for i, d in enumerate(x.shape)
+                                                   if i not in axes))
+
+
+# -- log_softmax and softmax -------------------------------------------------------------------
+def _log_softmax_vjp(g, ans, x, *, axis=-1):
+    return g - exp(ans) * ef_sum(g, axis=axis, keepdims=True)
+
+
+@composite(vjp=_log_softmax_vjp)
+def log_softmax(x, /, *, axis=-1) -> Tensor:
+    """``x - logsumexp(x, axis, keepdims=True)``: log-probabilities from logits, stable for
+    large logits (TensorFlow's ``tf.nn.log_softmax``).
+
+    >>> import eagerflow_core as ef
+    >>> ef.nn.log_softmax(ef.constant([1000.0, 1000.0, -ef.inf]))
+    ef.Tensor([-0.6931472, -0.6931472,       -inf], shape=(3,), dtype=float32, device='cpu:0')
+    """
+    x = as_float(x, "log_softmax")
+    ax = axis_of(axis, x, "log_softmax")
+    shifted, _ = shift(x, (ax,))
+    return shifted - log(ef_sum(exp(shifted), axis=ax, keepdims=True))
+
+
+def _softmax_vjp(g, ans, x, *, axis=-1):
+    return ans * (g - ef_sum(g * ans, axis=axis, keepdims=True))
+
+
+@composite(vjp=_softmax_vjp)
+def softmax(x, /, *, axis=-1) -> Tensor:
+    """``exp(x) / sum(exp(x), axis)``: probabilities from logits, stable for large logits.
+
+    >>> import eagerflow_core as ef
+    >>> ef.nn.softmax(ef.constant([[1000.0, 1000.0], [0.0, ef.log(ef.constant(3.0)).item()]]))
+    ef.Tensor([[0.5 , 0.5 ],
+               [0.25, 0.75]], shape=(2, 2), dtype=float32, device='cpu:0')
+    """
+    x = as_float(x, "softmax")
+    ax = axis_of(axis, x, "softmax")
+    e = exp(shift(x, (ax,))[0])
+    return e / ef_sum(e, axis=ax, keepdims=True)
+
+
+__all__ = ["log_softmax", "logsumexp", "softmax"]
