@@ -106,6 +106,7 @@ def wrap(raw, dtype: DType, dev) -> Tensor:
     t._data = raw
     t._dtype = dtype
     t._device = dev
+    t._tid = 0
     return t
 
 
@@ -218,6 +219,7 @@ def call_unary(op, x):
     out._data = raw
     out._dtype = dt
     out._device = dev
+    out._tid = 0
     if state.tapes:
         record_hook(op, (x,), {}, out)
     return out
@@ -283,6 +285,7 @@ def call_binary(op, a, b):
     out._data = raw
     out._dtype = dt
     out._device = dev
+    out._tid = 0
     if state.tapes:
         record_hook(op, (a, b), {}, out)
     return out

@@ -215,4 +215,5 @@ def new_tensor(raw, dtype: DType, device) -> Tensor:
     t._data = raw
     t._dtype = dtype
     t._device = device
+    t._tid = 0  # no tape identity yet (autodiff/tape.py gives one on first use)
     return t

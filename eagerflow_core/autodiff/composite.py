@@ -19,7 +19,6 @@ import inspect
 from .._dispatch import state
 from .._registry import OpDef
 from .._tensor import Tensor, new_tensor
-from .tape import tid
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
@@ -118,8 +117,7 @@ def _record(op, tapes, inputs, params, out):
     if not any(o._dtype.kind in "fc" for o in outs):
         why = f"composite {op.name!r} gave a {outs[0]._dtype} result, and integers have no gradient"
         for t in tapes:
-            for o in outs:
-                t._blocked[tid(o)] = why
+            t._block(outs, why, inputs)
     else:
         for t in tapes:
             t._add(op, inputs, params, outs, rule=op.vjp)

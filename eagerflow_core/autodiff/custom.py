@@ -8,7 +8,7 @@ from .._dispatch import state
 from .._errors import InvalidArgumentError
 from .._registry import OpDef
 from .._tensor import Tensor, new_tensor
-from .tape import _flatten, _unflatten, tid
+from .tape import _flatten, _unflatten
 
 # Not registered: it has no kernel. Its records carry the user's rule.
 custom_gradient_op = OpDef("custom_gradient", family="autodiff", doc="a user-defined gradient")
@@ -30,33 +30,21 @@ def stop_gradient(x) -> Tensor:
         x_id = getattr(x, "_tid", None)
         for tape in state.tapes:
             if x_id is not None and x_id in tape._tracked:
-                tape._blocked[tid(out)] = "ef.stop_gradient was applied on the way"
+                tape._block((out,), "ef.stop_gradient was applied on the way", (x,))
     return out
 
 
 class _VariableReads:
-    """Collects the Variables read while a custom_gradient function runs."""
-
-    def __init__(self):
-        self.reads = {}
+    """Collects the Variables read on this thread while a custom_gradient function runs
+    (``Variable._ef_tensor_`` reports to ``state.var_reads``, which is thread-local)."""
 
     def __enter__(self):
-        from .variable import Variable
-        self._orig = Variable._ef_tensor_
-        reads = self.reads
-        orig = self._orig
-
-        def read(var):
-            value = orig(var)
-            if var.trainable:
-                reads.setdefault(id(var), (var, value))
-            return value
-        Variable._ef_tensor_ = read
+        self.reads = {}
+        state.var_reads = getattr(state, "var_reads", ()) + (self.reads,)
         return self
 
     def __exit__(self, *exc):
-        from .variable import Variable
-        Variable._ef_tensor_ = self._orig
+        state.var_reads = tuple(r for r in state.var_reads if r is not self.reads)
         return False
 
 

@@ -42,13 +42,19 @@ def explain(tape, target, source) -> str:
         if hit is not None:
             for o in e.out_tids:
                 reached.setdefault(o, e.op.name)
+    # Blocked steps downstream of the source (noted in time order: one pass follows chains).
+    cut = {}
+    for i, why in tape._blocked.items():
+        ins = tape._blocked_from.get(i)
+        if ins is None or any(j in reached or j in cut for j in ins):
+            cut[i] = why
     if t_id is not None and t_id in reached:
         if t_id in src_ids:
             return "the target is the source itself: the gradient is ones"
         return f"the gradient flows: the target depends on {name} (last op: {reached[t_id]!r})"
-    if t_id is not None and t_id in tape._blocked:
-        return f"the target depends on {name} only through a blocked step: {tape._blocked[t_id]}"
-    blocked = [why for i, why in tape._blocked.items()]
+    if t_id is not None and t_id in cut:
+        return f"the target depends on {name} only through a blocked step: {cut[t_id]}"
+    blocked = list(cut.values())
     exported = [how for i, how in tape._exported.items() if i in reached]
     if exported:
         return (f"values computed from {name} left eagerflow through {exported[0]}; ops on NumPy "

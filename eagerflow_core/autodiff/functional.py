@@ -123,9 +123,7 @@ def jvp(f, primals, tangents):
         outer.watch(us)
         gs = inner.gradient(outs, primals, output_gradients=us, unconnected_gradients="zero")
     tangent_out = outer.gradient(gs, us, output_gradients=tangents, unconnected_gradients="zero")
-    if not isinstance(out, (list, tuple)):
-        tangent_out = tangent_out[0]
-    return out, tangent_out
+    return out, _unflatten(out, tangent_out)
 
 
 def jacobian(f, argnums=0):
@@ -144,9 +142,14 @@ def jacobian(f, argnums=0):
         with GradientTape(persistent=True) as tape:
             for i in nums:
                 tape.watch(args[i])
+            sources = [_pinned(args[i]) for i in nums]
             out = f(*args)
-        jac = tape.jacobian(out, [args[i] for i in nums], unconnected_gradients="zero")
-        return jac[0] if isinstance(argnums, int) else tuple(jac)
+
+        def of(target):
+            jac = tape.jacobian(target, sources, unconnected_gradients="zero")
+            return jac[0] if isinstance(argnums, int) else tuple(jac)
+        # One Jacobian per output, in the output's structure (a tuple from grad: hessian).
+        return _unflatten(out, [of(o) for o in _flatten(out)])
     return wrapped
 
 

@@ -27,13 +27,12 @@ _id_lock = threading.Lock()
 
 
 def tid(t: Tensor) -> int:
-    """The tape identity of ``t`` (given on first use)."""
-    try:
-        return t._tid
-    except AttributeError:
+    """The tape identity of ``t`` (given on first use; 0 means none yet)."""
+    i = getattr(t, "_tid", 0)
+    if not i:
         with _id_lock:
-            t._tid = next(_ids)
-        return t._tid
+            i = t._tid = next(_ids)
+    return i
 
 
 def shadow(t: Tensor) -> Tensor:
@@ -48,37 +47,62 @@ class GradientTapeError(EagerflowError, RuntimeError):
 
 
 class _Entry:
-    __slots__ = ("op", "inputs", "params", "outputs", "in_tids", "out_tids", "rule")
+    """One recorded op. It keeps the caller's tensors and, separately, the raw arrays they held
+    when the op ran: a later ``x[i] = v`` rebinds ``x`` to a new array, and ``tensors()`` then
+    rebuilds the old value (with its old identity) for the backward pass. Building those
+    shadows lazily keeps recording cheap."""
 
-    def __init__(self, op, inputs, params, outputs, rule=None):
-        self.op = op
-        self.inputs = inputs
-        self.params = params
-        self.outputs = outputs
-        self.in_tids = tuple(x._tid if isinstance(x, Tensor) else None for x in inputs)
-        self.out_tids = tuple(o._tid for o in outputs)
-        self.rule = rule if rule is not None else op.vjp  # custom_gradient brings its own
+    __slots__ = ("op", "_ins", "_in_data", "params", "_outs", "_out_data", "in_tids",
+                 "out_tids", "rule")
+
+    def tensors(self):
+        ins = tuple(_as_recorded(x, d, i) for x, d, i in zip(self._ins, self._in_data, self.in_tids))
+        outs = tuple(_as_recorded(o, d, i) for o, d, i in zip(self._outs, self._out_data, self.out_tids))
+        return ins, outs
+
+
+def _as_recorded(x, data, i):
+    if not isinstance(x, Tensor) or (x._data is data and x._tid == i):
+        return x
+    s = new_tensor(data, x._dtype, x._device)
+    s._tid = i
+    return s
 
 
 def _record(op, inputs, params, out):
     """The dispatcher's record hook: runs only while some tape is active on this thread."""
-    outs = out if type(out) is tuple else (out,)
     for tape in state.tapes:
         if not tape._recording:
             continue
         tracked = tape._tracked
-        if not any(isinstance(x, Tensor) and getattr(x, "_tid", None) in tracked for x in inputs):
+        for x in inputs:
+            if isinstance(x, Tensor) and x._tid in tracked:
+                break
+        else:
+            blocked = tape._blocked
+            if blocked:  # an op on a blocked value is blocked for the same reason (explain)
+                why = next((blocked[x._tid] for x in inputs
+                            if isinstance(x, Tensor) and x._tid in blocked), None)
+                if why is not None:
+                    tape._block(out if type(out) is tuple else (out,), why, inputs)
             continue
-        if op.vjp is None or not any(o._dtype.kind in "fc" for o in outs):
+        outs = out if type(out) is tuple else (out,)
+        if op.vjp is None or not _any_float(outs):
             if op.vjp is None:
                 why = (f"op {op.name!r} has no gradient" if not op.differentiable
                        else f"op {op.name!r} has no gradient rule yet")
             else:
                 why = f"op {op.name!r} gave a {outs[0]._dtype} result, and integers have no gradient"
-            for o in outs:
-                tape._blocked[tid(o)] = why
+            tape._block(outs, why, inputs)
             continue
         tape._add(op, inputs, params, outs)
+
+
+def _any_float(outs) -> bool:
+    for o in outs:
+        if o._dtype.kind in "fc":
+            return True
+    return False
 
 
 _dispatch.record_hook = _record
@@ -120,6 +144,7 @@ class GradientTape:
         self._tracked: dict[int, Tensor] = {}   # tid -> shadow (keeps the values alive)
         self._entries: list[_Entry] = []
         self._blocked: dict[int, str] = {}      # tid -> why no gradient flows out of it
+        self._blocked_from: dict[int, tuple] = {}  # tid -> the tids of its op's inputs
         self._exported: dict[int, str] = {}     # tid -> how its values left eagerflow
         self._var_reads: dict[int, list[int]] = {}  # id(Variable) -> tids of its values read
         self._watched: set[int] = set()
@@ -152,6 +177,7 @@ class GradientTape:
         self._tracked.clear()
         self._entries.clear()
         self._blocked.clear()
+        self._blocked_from.clear()
         self._exported.clear()
         self._var_reads.clear()
         self._watched.clear()
@@ -177,17 +203,38 @@ class GradientTape:
         if i not in reads:
             reads.append(i)
 
+    def _block(self, outs, why: str, inputs) -> None:
+        """Note that no gradient flows from ``inputs`` to ``outs``, and why (for explain)."""
+        ins = tuple(x._tid for x in inputs if isinstance(x, Tensor) and x._tid)
+        for o in outs:
+            i = tid(o)
+            self._blocked[i] = why
+            self._blocked_from[i] = ins
+
     def watched_variables(self):
         """The Variables this tape has seen read (in first-read order)."""
         from .variable import Variable
-        return tuple(v for v in Variable._all_live() if id(v) in self._var_reads)
+        live = Variable._registry
+        return tuple(v for v in (live.get(i) for i in self._var_reads) if v is not None)
 
     def _add(self, op, inputs, params, outs, rule=None):
-        ins = tuple(shadow(x) if isinstance(x, Tensor) else x for x in inputs)
-        outs_s = tuple(shadow(o) for o in outs)
-        for o in outs_s:
-            self._tracked[o._tid] = o
-        self._entries.append(_Entry(op, ins, params, outs_s, rule))
+        tracked = self._tracked
+        e = _Entry.__new__(_Entry)
+        e.op = op
+        e.params = params
+        e.rule = rule if rule is not None else op.vjp
+        e._ins = inputs = tuple(inputs)
+        e._in_data = tuple(x._data if isinstance(x, Tensor) else None for x in inputs)
+        e.in_tids = tuple(tid(x) if isinstance(x, Tensor) else None for x in inputs)
+        e._outs = outs = tuple(outs)
+        e._out_data = tuple(o._data for o in outs)
+        out_ids = []
+        for o in outs:
+            i = tid(o)
+            tracked[i] = o
+            out_ids.append(i)
+        e.out_tids = tuple(out_ids)
+        self._entries.append(e)
 
     def held_bytes(self) -> int:
         """Bytes of tensor data this tape holds for the backward pass (each array once)."""
@@ -211,10 +258,7 @@ class GradientTape:
         if unconnected_gradients not in ("none", "zero"):
             raise InvalidArgumentError("unconnected_gradients must be 'none' or 'zero', not "
                                        f"{unconnected_gradients!r}")
-        if self._used and not self._persistent:
-            raise GradientTapeError(
-                "a non-persistent GradientTape can compute gradients once (it has freed what it "
-                "saved); use GradientTape(persistent=True) for several gradient calls")
+        self._check_unused()
         flat_sources = _flatten(sources)
         for s in flat_sources:
             _check_source(s)
@@ -238,10 +282,32 @@ class GradientTape:
                 g = zeros_like(s._value if hasattr(s, "_ef_variable_") else s)
             out.append(g)
         if not self._persistent:
-            self._used = True
-            self._entries = []
-            self._tracked = {}
+            self._free()
         return _unflatten(sources, out)
+
+    def _check_unused(self):
+        if self._used and not self._persistent:
+            raise GradientTapeError(
+                "a non-persistent GradientTape can compute gradients once (it has freed what it "
+                "saved); use GradientTape(persistent=True) for several gradient calls")
+
+    def _free(self):
+        self._used = True
+        self._entries = []
+        self._tracked = {}
+
+    @contextmanager
+    def _one_use(self):
+        """A jacobian's many gradient calls count as one use of a non-persistent tape, which
+        is freed after them like after ``gradient``."""
+        self._check_unused()
+        was, self._persistent = self._persistent, True
+        try:
+            yield
+        finally:
+            self._persistent = was
+            if not was:
+                self._free()
 
     def _source_tids(self, s) -> list[int]:
         if hasattr(s, "_ef_variable_"):
@@ -253,11 +319,7 @@ class GradientTape:
         """Full Jacobian: result shape ``target.shape + source.shape`` for each source."""
         from ..ops.creation import zeros
         from ..ops.manipulation import reshape, stack
-        if not self._persistent:
-            self._persistent, restore = True, True
-        else:
-            restore = False
-        try:
+        with self._one_use():
             flat = _flatten(sources)
             n = target.size
             rows = [[] for _ in flat]
@@ -277,10 +339,6 @@ class GradientTape:
                     out.append(zeros(tuple(target.shape) + tuple(sv.shape), dtype=sv.dtype))
                 else:
                     out.append(reshape(stack(r), tuple(target.shape) + tuple(sv.shape)))
-        finally:
-            if restore:
-                self._persistent = False
-                self._used = True
         return _unflatten(sources, out)
 
     def batch_jacobian(self, target, source, unconnected_gradients="none"):
@@ -288,9 +346,7 @@ class GradientTape:
         independent), result shape ``(batch,) + target.shape[1:] + source.shape[1:]``."""
         from ..ops.creation import zeros
         from ..ops.manipulation import reshape, stack
-        restore = not self._persistent
-        self._persistent = True
-        try:
+        with self._one_use():
             b = target.shape[0]
             per = target.size // b if b else 0
             rows = []
@@ -308,10 +364,6 @@ class GradientTape:
                 return zeros((b,) + tuple(target.shape[1:]) + tuple(source.shape[1:]),
                              dtype=source.dtype)
             return reshape(stack(rows, axis=1), (b,) + tuple(target.shape[1:]) + tuple(source.shape[1:]))
-        finally:
-            if restore:
-                self._persistent = False
-                self._used = True
 
     # -- why is my gradient None? ------------------------------------------------------------
     def explain(self, target, source) -> str:
@@ -386,23 +438,24 @@ def backprop(entries, targets, seeds, wanted: set[int]) -> dict[int, Tensor]:
         needs = [i is not None and i in relevant for i in e.in_tids]
         if not any(needs):
             continue
-        if len(e.outputs) == 1:
+        inputs, outputs = e.tensors()
+        if len(outputs) == 1:
             ct = grads[e.out_tids[0]]
-            ans = e.outputs[0]
+            ans = outputs[0]
         else:
             ct = tuple(grads.get(i) for i in e.out_tids)
-            ans = e.outputs
+            ans = outputs
         # A masked cotangent stays structurally zero through elementwise rules.
-        out_mask = masks.get(e.out_tids[0]) if len(e.outputs) == 1 and e.op.kind != "general" else None
+        out_mask = masks.get(e.out_tids[0]) if len(outputs) == 1 and e.op.kind != "general" else None
         if out_mask is None:
-            in_grads = _run_rules(e, ct, ans, needs)
+            in_grads = _run_rules(e, inputs, ct, ans, needs)
         else:
             # The rule's values at masked positions (0 * inf, say) are computed, then dropped:
             # their floating-point warnings are noise.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                in_grads = _run_rules(e, ct, ans, needs)
-        for x, need, g, i in zip(e.inputs, needs, in_grads, e.in_tids):
+                in_grads = _run_rules(e, inputs, ct, ans, needs)
+        for x, need, g, i in zip(inputs, needs, in_grads, e.in_tids):
             if not need or g is None:
                 continue
             mask = None
@@ -418,12 +471,12 @@ def backprop(entries, targets, seeds, wanted: set[int]) -> dict[int, Tensor]:
     return grads
 
 
-def _run_rules(e, ct, ans, needs):
+def _run_rules(e, inputs, ct, ans, needs):
     kind, rules = e.rule
     if kind == "all":
-        in_grads = rules(ct, ans, *e.inputs, **e.params)
+        in_grads = rules(ct, ans, *inputs, **e.params)
         return in_grads if isinstance(in_grads, (tuple, list)) else (in_grads,)
-    return [rule(ct, ans, *e.inputs, **e.params) if need and rule is not None else None
+    return [rule(ct, ans, *inputs, **e.params) if need and rule is not None else None
             for need, rule in zip(needs, rules)]
 
 

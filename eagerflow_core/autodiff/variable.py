@@ -47,6 +47,8 @@ class Variable:
             for tape in state.tapes:
                 if tape._recording and tape._watch_vars:
                     tape._watch_variable(self, value)
+            for reads in getattr(state, "var_reads", ()):  # custom_gradient bodies running
+                reads.setdefault(id(self), (self, value))
         return value
 
     def read_value(self) -> Tensor:

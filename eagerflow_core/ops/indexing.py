@@ -353,11 +353,7 @@ def _setitem(self, key, value):
     self._data = out._data
     # `x` now stands for the new value: on a gradient tape it takes the result's identity
     # (the tape's record keeps a shadow of the old value); off a tape it drops the old one.
-    tid = getattr(out, "_tid", None)
-    if tid is not None:
-        self._tid = tid
-    elif getattr(self, "_tid", None) is not None:
-        del self._tid
+    self._tid = out._tid  # 0 (no identity) unless a tape recorded the write
 
 
 _getitem.op = getitem_op
