@@ -59,6 +59,9 @@ def composite(vjp, *, name: str | None = None):
         pos_names = [n for n, p in sig.parameters.items() if p.kind in _POSITIONAL]
         kw_names = [n for n, p in sig.parameters.items() if p.kind not in _POSITIONAL]
         n_in = len(pos_names)
+        kw_defaults = {n: sig.parameters[n].default for n in kw_names}
+        if any(v is inspect.Parameter.empty for v in kw_defaults.values()):
+            kw_defaults = None  # a required keyword: always bind
         op = OpDef(name or f.__name__, family="composite", kind="general", nin=n_in,
                    doc=(f.__doc__ or "").strip().split("\n")[0])
         op.vjp = _rule(vjp, n_in)
@@ -67,10 +70,13 @@ def composite(vjp, *, name: str | None = None):
         def wrapped(*args, **kwargs):
             if not state.tapes:
                 return f(*args, **kwargs)
-            bound = sig.bind(*args, **kwargs)
-            bound.apply_defaults()
-            inputs = [bound.arguments[n] for n in pos_names]
-            params = {n: bound.arguments[n] for n in kw_names}
+            if not kwargs and len(args) == n_in and kw_defaults is not None:  # skip bind()
+                inputs, params = list(args), dict(kw_defaults)
+            else:
+                bound = sig.bind(*args, **kwargs)
+                bound.apply_defaults()
+                inputs = [bound.arguments[n] for n in pos_names]
+                params = {n: bound.arguments[n] for n in kw_names}
             for i, x in enumerate(inputs):
                 if not isinstance(x, Tensor) and hasattr(x, "_ef_tensor_"):
                     inputs[i] = x._ef_tensor_()  # a Variable: its read is watched now

@@ -23,6 +23,24 @@ from .._errors import DTypeError, EagerflowError, InvalidArgumentError
 from .._tensor import Tensor, new_tensor
 
 _ids = itertools.count(1)
+
+
+class _Ops:
+    """The ops the engine itself calls, imported once on first use (ops import autodiff, so
+    not at module import; and an import statement per call costs more than the op)."""
+
+    def __getattr__(self, name):
+        from ..ops import creation, elementwise, manipulation, searching, statistical
+        found = {"astype": creation.astype, "ones_like": creation.ones_like,
+                 "zeros_like": creation.zeros_like, "zeros": creation.zeros, "full": creation.full,
+                 "asarray": creation.asarray, "reshape": manipulation.reshape,
+                 "stack": manipulation.stack, "sum": statistical.sum, "real": elementwise.real,
+                 "where": searching.where}
+        self.__dict__.update(found)
+        return found[name]
+
+
+O = _Ops()
 _id_lock = threading.Lock()
 
 
@@ -415,13 +433,11 @@ def _add_ct(grads, masks, i, g, mask):
 def backprop(entries, targets, seeds, wanted: set[int]) -> dict[int, Tensor]:
     """Run the recorded gradient rules backwards; returns ``tid -> gradient`` for every tensor
     that a cotangent reaches and that leads to a tid in ``wanted``."""
-    from ..ops.creation import ones_like
     # Forward sweep: which tids depend on a wanted source? Only those need cotangents.
     relevant = set(wanted)
     for e in entries:
         if any(i in relevant for i in e.in_tids if i is not None):
             relevant.update(e.out_tids)
-    from ..ops.searching import where
     grads: dict[int, Tensor] = {}
     masks: dict[int, Tensor | None] = {}
     for t, seed in zip(targets, seeds):
@@ -429,9 +445,8 @@ def backprop(entries, targets, seeds, wanted: set[int]) -> dict[int, Tensor]:
         if t_id is None or t_id not in relevant:
             continue
         if seed is not None and not isinstance(seed, Tensor):
-            from ..ops.creation import asarray
-            seed = asarray(seed, dtype=t.dtype, device=t.device)
-        _add_ct(grads, masks, t_id, ones_like(t) if seed is None else seed, None)
+            seed = O.asarray(seed, dtype=t.dtype, device=t.device)
+        _add_ct(grads, masks, t_id, O.ones_like(t) if seed is None else seed, None)
     for e in reversed(entries):
         if not any(i in grads for i in e.out_tids):
             continue
@@ -462,7 +477,7 @@ def backprop(entries, targets, seeds, wanted: set[int]) -> dict[int, Tensor]:
             if isinstance(g, Masked):
                 g, mask = g.value, g.mask
             elif out_mask is not None:
-                g = where(out_mask, g, 0)
+                g = O.where(out_mask, g, 0)
                 mask = out_mask if g.shape == x.shape else None
             g = _fit(g, x)
             if mask is not None and mask.shape != x.shape:
@@ -482,26 +497,24 @@ def _run_rules(e, inputs, ct, ans, needs):
 
 def _fit(g, x: Tensor) -> Tensor:
     """A cotangent summed over broadcast axes and cast to ``x``'s dtype."""
-    from ..ops.creation import astype
-    from ..ops.manipulation import reshape
-    from ..ops.statistical import sum as ef_sum
     if not isinstance(g, Tensor):
-        from ..ops.creation import full
-        g = full(x.shape, g, dtype=x.dtype, device=x.device)
-    if g.shape != x.shape:
-        extra = g.ndim - x.ndim
+        g = O.full(x.shape, g, dtype=x.dtype, device=x.device)
+    xs = x.shape
+    if g.shape != xs:
+        gs = g.shape
+        extra = len(gs) - len(xs)
         axes = tuple(range(extra)) + tuple(
-            extra + i for i, d in enumerate(x.shape) if d == 1 and g.shape[extra + i] != 1)
+            extra + i for i, d in enumerate(xs) if d == 1 and gs[extra + i] != 1)
         if axes:
-            g = ef_sum(g, axis=axes, keepdims=True)
-        g = reshape(g, x.shape)
-    if g.dtype.kind == "c" and x.dtype.kind != "c":
-        # A real input's gradient is the real part (PyTorch's convention): the imaginary part
-        # is the derivative along a direction the real input cannot move in.
-        from ..ops.elementwise import real
-        g = real(g)
-    if g.dtype is not x.dtype:
-        g = astype(g, x.dtype)
+            g = O.sum(g, axis=axes, keepdims=True)
+        g = O.reshape(g, xs)
+    if g._dtype is not x._dtype:
+        if g._dtype.kind == "c" and x._dtype.kind != "c":
+            # A real input's gradient is the real part (PyTorch's convention): the imaginary
+            # part is the derivative along a direction the real input cannot move in.
+            g = O.real(g)
+        if g._dtype is not x._dtype:
+            g = O.astype(g, x._dtype)
     return g
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 import weakref
 
 from .._dispatch import state
 from .._errors import ShapeError
 from .._tensor import Tensor
+
+
+_refcount = getattr(sys, "getrefcount", None)  # CPython: in-place updates need it
 
 
 class Variable:
@@ -104,11 +108,38 @@ class Variable:
 
     def assign_add(self, delta) -> "Variable":
         """``self.assign(self + delta)``."""
-        return self.assign(self._value + self._delta(delta))
+        d = self._delta(delta)
+        if self._update_in_place("inplace_add", d):
+            return self
+        return self.assign(self._value + d)
 
     def assign_sub(self, delta) -> "Variable":
         """``self.assign(self - delta)``."""
-        return self.assign(self._value - self._delta(delta))
+        d = self._delta(delta)
+        if self._update_in_place("inplace_subtract", d):
+            return self
+        return self.assign(self._value - d)
+
+    def _update_in_place(self, kernel: str, d) -> bool:
+        """Update the value's buffer in place when nothing else can see it (PyTorch's ``sub_``
+        without its aliasing hazards): no tensor read earlier, no view, no tape record, no
+        NumPy array from ``.numpy()`` holds it, so no one can observe the write. The check is
+        CPython's reference count, as NumPy's own temporary elision does."""
+        t = self._value
+        if _refcount is None or _refcount(t) != 3 or _refcount(t._data) != 2:
+            return False
+        kern = t._device.kernels.get(kernel)
+        if kern is None or d._device is not t._device or d._dtype is not t._dtype:
+            return False
+        if d.shape != t.shape:
+            from ..ops._rules import broadcast_shapes
+            try:
+                if broadcast_shapes(d.shape, t.shape) != t.shape:
+                    return False
+            except ShapeError:
+                return False
+        kern(t._data, d._data)
+        return True
 
     def _delta(self, delta):
         from ..ops.creation import asarray

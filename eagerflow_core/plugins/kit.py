@@ -36,7 +36,16 @@ def _generic_kernels(xp) -> dict[str, Callable]:
         out[key] = value
         return out
 
-    table = {"getitem": getitem, "setitem": setitem, "from_dlpack": getattr(xp, "from_dlpack", None)}
+    def inplace_add(x, y):
+        x += y  # the standard's in-place operators; used only on buffers nothing else can see
+        return x
+
+    def inplace_subtract(x, y):
+        x -= y
+        return x
+
+    table = {"getitem": getitem, "setitem": setitem, "from_dlpack": getattr(xp, "from_dlpack", None),
+             "inplace_add": inplace_add, "inplace_subtract": inplace_subtract}
     add_at = getattr(getattr(xp, "add", None), "at", None)
     if add_at is not None:  # NumPy-like ufuncs: scatter-add for the gradient of gathers
         def index_add(x, values, key):

@@ -206,3 +206,33 @@ KERNELS: dict = {
     "unique_inverse": _unique_inverse, "unique_values": _unique_values,
     "all": _all, "any": _any,
 }
+
+
+# -- where: a branch-free select for large arrays ------------------------------------------------
+# np.where branches per element: on a random mask (relu's backward, masked cotangents) it runs
+# ~20x slower than a multiply. Selecting bits instead is exact for every value (NaN, inf, -0.0)
+# and branch-free: out = (x1 & m) | (x2 & ~m), with m all ones where the condition holds.
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+_SELECT_MIN_SIZE = 4096  # below this np.where's own overhead is smaller
+
+
+def _where(condition, x1, x2, /):
+    big = x1 if isinstance(x1, np.ndarray) else x2
+    if (not isinstance(big, np.ndarray) or big.size < _SELECT_MIN_SIZE
+            or condition.dtype != np.bool_):
+        return np.where(condition, x1, x2)
+    dt = np.result_type(x1, x2)
+    u = _UINT.get(dt.itemsize)
+    if u is None:  # complex128: no 16-byte unsigned integer
+        return np.where(condition, x1, x2)
+    shape = np.broadcast_shapes(condition.shape, np.shape(x1), np.shape(x2))
+    mask = np.broadcast_to(condition, shape).astype(u)
+    np.negative(mask, out=mask)  # 1 -> all ones (unsigned wrap-around)
+    out = np.bitwise_and(np.broadcast_to(np.asarray(x1, dt), shape).view(u), mask)
+    np.invert(mask, out=mask)
+    np.bitwise_and(np.broadcast_to(np.asarray(x2, dt), shape).view(u), mask, out=mask)
+    np.bitwise_or(out, mask, out=out)
+    return out.view(dt)
+
+
+KERNELS["where"] = _where
