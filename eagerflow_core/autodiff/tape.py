@@ -37,6 +37,8 @@ class _Ops:
                  "stack": manipulation.stack, "sum": statistical.sum, "real": elementwise.real,
                  "where": searching.where}
         self.__dict__.update(found)
+        if name not in found:  # inspect and doctest probe attributes such as __wrapped__
+            raise AttributeError(name)
         return found[name]
 
 
