@@ -2,6 +2,7 @@
 
     eagerflow info            backend plugins (status, reason) and op coverage per backend
     eagerflow info --json     the same, machine-readable
+    eagerflow conformance --backend NAME   the conformance kit: op x dtype checks, a report
     eagerflow --version
 
 Each subcommand is one entry of ``COMMANDS``: a function that adds its arguments to its parser
@@ -126,11 +127,56 @@ def run_info(args) -> int:
     return 0
 
 
+# -- eagerflow conformance (issue #4) ------------------------------------------------------------
+
+def _names(values) -> list[str] | None:
+    """``--ops a,b c`` -> ``["a", "b", "c"]``."""
+    if not values:
+        return None
+    return [n.strip() for v in values for n in v.split(",") if n.strip()]
+
+
+def _conformance_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", required=True, metavar="NAME",
+                        help="the backend plugin to check (a name from `eagerflow info`)")
+    parser.add_argument("--ops", nargs="+", metavar="OP",
+                        help="only these ops (names or patterns such as 'linalg.*'; commas ok)")
+    parser.add_argument("--dtypes", nargs="+", metavar="DTYPE", help="only these dtypes")
+    parser.add_argument("--checks", nargs="+", metavar="CHECK",
+                        help="only these checks: values, grads, mutation, errors")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail an op whose checks fell back to another backend")
+    parser.add_argument("--json", metavar="PATH", help="also write the report as JSON to PATH")
+    parser.add_argument("--known-failures", metavar="PATH",
+                        help="a JSON list of extra known failures {op, dtype, check, reason}")
+    parser.add_argument("--max-examples", type=int, default=20, metavar="N",
+                        help="hypothesis examples per check (default 20)")
+    parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (default 0)")
+
+
+def run_conformance(args) -> int:
+    try:
+        from .testing import conformance
+    except ImportError as exc:  # hypothesis is a test dependency, not a core one
+        print(f"eagerflow: error: the conformance kit needs hypothesis ({exc}); "
+              f"pip install 'eagerflow-core[test]'", file=sys.stderr)
+        return 1
+    report = conformance.run(
+        args.backend, ops=_names(args.ops), dtypes=_names(args.dtypes),
+        checks=tuple(_names(args.checks) or conformance.CHECKS), strict=args.strict,
+        max_examples=args.max_examples, seed=args.seed, known_failures=args.known_failures,
+        json_path=args.json)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
 # -- the command -------------------------------------------------------------------------------
 
-#: name -> (help, add arguments, run). ``eagerflow conformance`` (issue #4) slots in here.
+#: name -> (help, add arguments, run).
 COMMANDS = {
     "info": ("show installed backends, their status and op coverage", _info_args, run_info),
+    "conformance": ("check a backend op by op and dtype by dtype against the NumPy reference",
+                    _conformance_args, run_conformance),
 }
 
 
