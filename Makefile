@@ -19,7 +19,7 @@ GPU_PY ?= python3
         clean-venv
 
 help:
-	@echo "make demo        run docs/examples/eager_basics.py (creates .venv on first use)"
+	@echo "make demo        run docs/examples/eager_basics.py and gradients.py (creates .venv on first use)"
 	@echo "make test        the whole test suite: tests, backend tests, doctests, examples, nvcc check"
 	@echo "make docs        build the documentation site into site/ (mkdocs --strict)"
 	@echo "make bench       run benchmarks/bench_*.py against NumPy and PyTorch (CPU)"
@@ -53,6 +53,7 @@ setup: $(VENV)/.stamp-install
 
 demo: $(VENV)/.stamp-install
 	$(PY) docs/examples/eager_basics.py
+	$(PY) docs/examples/gradients.py
 
 # The quick nvcc check first; the closing line of `make test` is then a pytest summary.
 test: cuda-check pytest doctest

@@ -18,7 +18,8 @@ import os
 import sys
 import warnings
 
-ENV_VARS = ("EAGERFLOW_BACKENDS", "EAGERFLOW_DEVICE", "EAGERFLOW_STRICT_PLUGINS")
+ENV_VARS = ("EAGERFLOW_BACKENDS", "EAGERFLOW_DEVICE", "EAGERFLOW_STRICT_PLUGINS",
+            "EAGERFLOW_FALLBACK", "EAGERFLOW_FALLBACK_DEVICE")
 
 
 # -- eagerflow info ----------------------------------------------------------------------------

@@ -39,6 +39,21 @@ EXPECTED = {
         "ShapeError: matmul: inner sizes differ",
         "DTypeError: add: no common dtype for uint64 and int8",
     ],
+    "gradients.py": [
+        "dw shape: (3, 2)",
+        "d4 tanh at 0.5: 3.9522",
+        "grad x**3 at 2: ef.Tensor(12., shape=(), dtype=float32, device='cpu:0')",
+        "6x: ef.Tensor([[ 6., 12., 18.]], shape=(1, 3), dtype=float32, device='cpu:0')",
+        "log1pexp'(100): ef.Tensor(1., shape=(), dtype=float32, device='cpu:0')",
+        "naive        : ef.Tensor(nan, shape=(), dtype=float32, device='cpu:0')",
+        "step   0  loss",
+        "step 500  loss",
+        "loss went down: True",
+        ("grad of where(x > 0, sqrt(x), 0): ef.Tensor([0.  , 0.  , 0.25], shape=(3,), "
+         "dtype=float32, device='cpu:0')"),
+        "gradient: None",
+        "because the source was never watched by this tape: call tape.watch(x)",
+    ],
     "custom_backend.py": [
         "ef.Tensor([3., 5., 7.], shape=(3,), dtype=float32, device='abacus:0')",
         "ef.Tensor(6., shape=(), dtype=float32, device='abacus:0')",
@@ -53,6 +68,7 @@ EXPECTED = {
 def test_examples_exist():
     names = [p.name for p in EXAMPLES]
     assert "eager_basics.py" in names, "make demo runs docs/examples/eager_basics.py"
+    assert "gradients.py" in names, "make demo runs docs/examples/gradients.py"
     assert set(EXPECTED) <= set(names), "EXPECTED names an example that is gone"
 
 

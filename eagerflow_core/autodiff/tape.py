@@ -30,11 +30,12 @@ class _Ops:
     not at module import; and an import statement per call costs more than the op)."""
 
     def __getattr__(self, name):
-        from ..ops import creation, elementwise, manipulation, searching, statistical
+        from ..ops import creation, elementwise, manipulation, searching, statistical, utility
         found = {"astype": creation.astype, "ones_like": creation.ones_like,
                  "zeros_like": creation.zeros_like, "zeros": creation.zeros, "full": creation.full,
                  "asarray": creation.asarray, "reshape": manipulation.reshape,
-                 "stack": manipulation.stack, "sum": statistical.sum, "real": elementwise.real,
+                 "stack": manipulation.stack, "sum": statistical.sum, "any": utility.any,
+                 "real": elementwise.real,
                  "where": searching.where}
         self.__dict__.update(found)
         if name not in found:  # inspect and doctest probe attributes such as __wrapped__
@@ -480,10 +481,10 @@ def backprop(entries, targets, seeds, wanted: set[int]) -> dict[int, Tensor]:
                 g, mask = g.value, g.mask
             elif out_mask is not None:
                 g = O.where(out_mask, g, 0)
-                mask = out_mask if g.shape == x.shape else None
+                mask = out_mask
             g = _fit(g, x)
             if mask is not None and mask.shape != x.shape:
-                mask = None
+                mask = _fit_mask(mask, x.shape)
             _add_ct(grads, masks, i, g, mask)
     return grads
 
@@ -495,6 +496,16 @@ def _run_rules(e, inputs, ct, ans, needs):
         return in_grads if isinstance(in_grads, (tuple, list)) else (in_grads,)
     return [rule(ct, ans, *inputs, **e.params) if need and rule is not None else None
             for need, rule in zip(needs, rules)]
+
+
+def _fit_mask(mask, shape):
+    """The support of a cotangent that ``_fit`` summed down to ``shape``."""
+    extra = mask.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, d in enumerate(shape) if d == 1 and mask.shape[extra + i] != 1)
+    if axes:
+        mask = O.any(mask, axis=axes, keepdims=True)
+    return O.reshape(mask, shape)
 
 
 def _fit(g, x: Tensor) -> Tensor:
