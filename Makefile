@@ -34,8 +34,11 @@ $(VENV)/.stamp-install: $(PYPROJECTS) | $(PY)
 	$(PIP) install $(PACKAGES)
 	@touch $@
 
+# The tests also run a second, genuinely different kernel library: the PyTorch example
+# plugin (examples/plugins/eagerflow_torch, registered in-process by its tests). torch==2.13.0
+# is the CPU wheel this machine keeps locally; never ask for a plain `torch`.
 $(VENV)/.stamp-test: $(VENV)/.stamp-install
-	$(PIP) install 'pytest>=7' 'hypothesis>=6.80'
+	$(PIP) install 'pytest>=7' 'hypothesis>=6.80' torch==2.13.0 'array-api-compat>=1.9'
 	@touch $@
 
 $(VENV)/.stamp-docs: $(VENV)/.stamp-install

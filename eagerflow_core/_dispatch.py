@@ -298,10 +298,11 @@ def call_reduce(op, x, axis, keepdims, result_dtypes):
     out_dt = result_dtypes.get(x._dtype) if type(x) is Tensor else None
     dev = x._device if out_dt is not None else None
     kern = dev.kernels.get(op.name) if dev is not None else None
-    if kern is None:
+    native = dev.native.get(out_dt) if kern is not None else None
+    if native is None:  # no kernel, or no accumulation dtype: the general path says so clearly
         return call(op, (x,), {"axis": axis, "dtype": out_dt, "keepdims": keepdims})
     try:
-        raw = kern(x._data, axis=axis, dtype=dev.native[out_dt], keepdims=keepdims)
+        raw = kern(x._data, axis=axis, dtype=native, keepdims=keepdims)
     except Exception as exc:
         raise _failure(op, exc, (x,), {"axis": axis, "keepdims": keepdims}, dev) from None
     out = wrap(raw, out_dt, dev)

@@ -355,6 +355,8 @@ def from_dlpack(x, /, *, device=None, copy=None) -> Tensor:
     >>> ef.from_dlpack(np.arange(3.0))
     ef.Tensor([0., 1., 2.], shape=(3,), dtype=float64, device='cpu:0')
     """
+    if isinstance(x, Tensor):  # already ours: no need to guess its backend from DLPack
+        return x if device is None else x.to(device)
     if not hasattr(x, "__dlpack__"):
         raise ArgumentTypeError(f"from_dlpack: {type(x).__name__} has no __dlpack__ method")
     dl_type, dl_index = x.__dlpack_device__()

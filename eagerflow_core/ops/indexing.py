@@ -464,9 +464,16 @@ index_add_op = defop("index_add", family="indexing", nin=2, dtype_rule=_index_ad
                      doc="A copy of x with values added at key; repeated indices accumulate.")
 
 
-def _has_index_array(key) -> bool:
-    """Whether a normalised key holds an integer index array (which may repeat an index)."""
-    return any(getattr(k, "dtype", None) is not None and k.dtype.kind in "iu" for k in key)
+def _has_index_array(key, dev) -> bool:
+    """Whether a normalised key holds an integer index array (which may repeat an index).
+    The key holds raw arrays: their dtypes are the backend's, mapped back through the device."""
+    for k in key:
+        native = getattr(k, "dtype", None)
+        if native is not None:
+            dt = dev.backend.from_native.get(native)
+            if dt is not None and dt.kind in "iu":
+                return True
+    return False
 
 
 def _scatter(shape, values: Tensor, key) -> Tensor:
@@ -479,7 +486,7 @@ def _scatter(shape, values: Tensor, key) -> Tensor:
     """
     from .creation import zeros
     base = zeros(shape, dtype=values._dtype, device=values._device)
-    op = index_add_op if _has_index_array(key) else setitem_op
+    op = index_add_op if _has_index_array(key, values._device) else setitem_op
     return call(op, (base, values), {"key": key})
 
 
