@@ -50,7 +50,7 @@ def _generic_kernels(xp) -> dict[str, Callable]:
     if add_at is not None:  # NumPy-like ufuncs: scatter-add for the gradient of gathers
         def index_add(x, values, key):
             out = xp.asarray(x, copy=True)
-            add_at(out, key, values)
+            add_at(out, key, xp.broadcast_to(values, out[key].shape))  # NumPy 2.4 miscounts otherwise
             return out
         table["index_add"] = index_add
     return table

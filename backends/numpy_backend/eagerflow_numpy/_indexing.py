@@ -16,7 +16,8 @@ def _setitem(x, value, key):
 def _index_add(x, values, key):
     # Unbuffered: a repeated index receives every value meant for it (x[[0, 0]]'s gradient).
     out = np.array(x, copy=True)
-    np.add.at(out, key, values)
+    # NumPy 2.4's add.at miscounts when it broadcasts the values itself: broadcast first.
+    np.add.at(out, key, np.broadcast_to(values, out[key].shape))
     return out
 
 
