@@ -443,3 +443,13 @@ def test_pytest_plugin_reports_broken_kernels_and_known_failures(pytester, tmp_p
         "FAILED *multiply[[]float32[]]*",
         "XFAIL *exp[[]float32[]] - off by 1e-3",
     ])
+
+
+def test_numpy_backend_passes_the_whole_kit():
+    """Every op and dtype of the op database on the reference backend itself, strict (no
+    fallback), fixed seed, few examples each: the kit and the NumPy kernels agree everywhere."""
+    from eagerflow_core.testing import conformance
+    report = conformance.run("numpy", max_examples=3, seed=0, strict=True, progress=False)
+    assert report.ok, report.summary()
+    stats = report.stats()
+    assert stats["coverage"] == 100.0 and stats["conformance"] == 100.0, report.summary()
