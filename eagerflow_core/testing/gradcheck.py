@@ -36,7 +36,7 @@ def _random_like(rng, t: Tensor) -> Tensor:
 
 
 def _inner(a: Tensor, b: Tensor) -> complex:
-    from ..ops.elementwise import conj, real
+    from ..ops.elementwise import conj
     from ..ops.statistical import sum as ef_sum
     prod = conj(a) * b if a.dtype.kind == "c" or b.dtype.kind == "c" else a * b
     return complex(ef_sum(prod).item()) if prod.dtype.kind == "c" else float(ef_sum(prod).item())
