@@ -21,6 +21,7 @@ from ._dtypes import (DType, bfloat16, can_cast, complex64, complex128, finfo, f
                       float64, iinfo, int8, int16, int32, int64, isdtype, promote_types,
                       result_type, uint8, uint16, uint32, uint64)
 from ._dtypes import bool_ as bool  # noqa: A001  (the standard names it ef.bool)
+from ._dispatch_errors import set_kernel_checks
 from ._errors import (ArgumentTypeError, AxisError, DeviceError, DTypeError, EagerflowError,
                       InvalidArgumentError, KernelError, KernelNotFoundError, OutOfRangeError,
                       PluginError, ShapeError)
@@ -30,6 +31,10 @@ from ._info import __array_namespace_info__
 from ._tensor import Tensor
 from .ops import *  # noqa: F401,F403
 from .plugins.loader import BackendInfo, PluginWarning
+
+from . import _state as _st
+
+_st.hooks.namespace = _st.__class__  # replaced below, once the module object is complete
 
 __version__ = "0.1.0"
 __array_api_version__ = "2024.12"
@@ -53,7 +58,7 @@ def backends():
 
 
 __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats",
-            "set_fallback_policy", "explain_dispatch", "FallbackWarning", "Tensor", "DType", "Device", "device", "devices", "default_device", "backends",
+            "set_fallback_policy", "explain_dispatch", "set_kernel_checks", "FallbackWarning", "Tensor", "DType", "Device", "device", "devices", "default_device", "backends",
             "BackendInfo", "PluginWarning",
             "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
             "float16", "bfloat16", "float32", "float64", "complex64", "complex128",
@@ -65,3 +70,7 @@ __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats"
            + ["GradientTape", "GradientTapeError", "Variable", "grad", "value_and_grad", "vjp",
               "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient"]
            + _ops.__all__)
+
+import sys as _sys  # noqa: E402
+
+_st.hooks.namespace = _sys.modules[__name__]  # what Tensor.__array_namespace__ returns

@@ -308,11 +308,14 @@ def _own_copy(t: Tensor) -> Tensor:
 @contextmanager
 def _unrecorded():
     """Ops run here are not recorded by any tape: assignments are not differentiable."""
-    tapes, state.tapes = state.tapes, ()
+    paused = [t for t in state.tapes if t._recording]
+    for t in paused:
+        t._recording = False
     try:
         yield
     finally:
-        state.tapes = tapes
+        for t in paused:
+            t._recording = True
 
 
 def _plain(x):

@@ -14,6 +14,7 @@ import operator
 import numpy as np
 
 from .._dispatch import call
+from .._state import hooks
 from .._dtypes import bool_
 from .._errors import (ArgumentTypeError, AxisError, DeviceError, DTypeError,
                        InvalidArgumentError, OutOfRangeError, ShapeError)
@@ -350,6 +351,8 @@ def _setitem(self, key, value):
                              f"shape {target} (x[key] of a tensor of shape {self.shape}); "
                              f"reshape the value first")
     out = call(setitem_op, (self, v), {"key": nkey})
+    if self._tid and hooks.rebind is not None:
+        hooks.rebind(self)  # records holding `self` keep its old value
     self._data = out._data
     # `x` now stands for the new value: on a gradient tape it takes the result's identity
     # (the tape's record keeps a shadow of the old value); off a tape it drops the old one.
@@ -358,6 +361,7 @@ def _setitem(self, key, value):
 
 _getitem.op = getitem_op
 _setitem.op = setitem_op
+getitem_op.fn = _getitem
 Tensor.__getitem__ = _getitem
 Tensor.__setitem__ = _setitem
 

@@ -78,6 +78,14 @@ def kernels_from_namespace(xp: Any, ops=None) -> dict[str, Callable]:
     return table
 
 
+def normalize_dtype(xp, native):
+    """The dtype object an array of ``native`` dtype reports (``xp.empty(0, dtype).dtype``)."""
+    try:
+        return xp.empty((0,), dtype=native).dtype
+    except Exception:  # noqa: BLE001  (a namespace without empty: keep what it gave)
+        return native
+
+
 class ArrayAPIBackend(Backend):
     """A Backend over an Array API namespace: set ``namespace`` (or pass it) and go.
 
@@ -96,12 +104,16 @@ class ArrayAPIBackend(Backend):
             self.namespace = namespace
 
     def native_dtypes(self) -> dict[str, Any]:
+        """Each dtype as the namespace's arrays report it (``x.dtype``). Many namespaces
+        spell dtypes as scalar types (``numpy.float32``, ``jax.numpy.float32``) that compare
+        equal to, but do not hash like, the dtype objects arrays carry: the core looks native
+        dtypes up in dicts, so they are normalised here (issue #9)."""
         xp = self.namespace
         out = {}
         for d in ALL_DTYPES:
             native = getattr(xp, d.name, None)
             if native is not None:
-                out[d.name] = native
+                out[d.name] = normalize_dtype(xp, native)
         return out
 
     def kernels(self) -> dict[str, Callable]:
