@@ -9,6 +9,8 @@ with ``a``, and the user keeps ``a`` unchanged for as long as the tensor lives (
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _convert, _dtypes
@@ -138,19 +140,41 @@ def _param_dtype(*dtypes, dtype=None, **params):
     return dtype
 
 
+def _param_shape(*, shape, **params):
+    return tuple(shape)
+
+
+def _arange_shape(*, start, stop, step, **params):
+    n = math.ceil((stop - start) / step) if not isinstance(start + stop + step, complex) else 0
+    return (max(0, int(n)),)
+
+
+def _linspace_shape(*, num, **params):
+    return (num,)
+
+
+def _eye_shape(*, n_rows, n_cols=None, **params):
+    return (n_rows, n_rows if n_cols is None else n_cols)
+
+
+def _asarray_shape(*, obj=None, **params):
+    return tuple(np.shape(obj))
+
+
 # -- from nothing ------------------------------------------------------------------------------
-zeros_op = defop("zeros", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False)
-ones_op = defop("ones", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False)
-empty_op = defop("empty", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False)
-full_op = defop("full", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False)
-arange_op = defop("arange", family="creation", nin=0, dtype_rule=_param_dtype,
-                  differentiable=False, posparams=("start",))
-linspace_op = defop("linspace", family="creation", nin=0, dtype_rule=_param_dtype,
-                    differentiable=False, posparams=("start", "stop"))
-eye_op = defop("eye", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False,
-               posparams=("n_rows", "n_cols"))
-asarray_op = defop("asarray", family="creation", nin=0, dtype_rule=_param_dtype,
-                   differentiable=False,
+def _creation(name, shape_rule, **kw):
+    return defop(name, family="creation", nin=0, dtype_rule=_param_dtype, shape_rule=shape_rule,
+                 differentiable=False, **kw)
+
+
+zeros_op = _creation("zeros", _param_shape)
+ones_op = _creation("ones", _param_shape)
+empty_op = _creation("empty", _param_shape)
+full_op = _creation("full", _param_shape)
+arange_op = _creation("arange", _arange_shape, posparams=("start",))
+linspace_op = _creation("linspace", _linspace_shape, posparams=("start", "stop"))
+eye_op = _creation("eye", _eye_shape, posparams=("n_rows", "n_cols"))
+asarray_op = _creation("asarray", _asarray_shape,
                    doc="A tensor from Python data, a NumPy array or a DLPack object.")
 asarray_op.fn = asarray
 
@@ -363,8 +387,16 @@ def _meshgrid_dtype(*dtypes, indexing="xy"):
     return dtypes[0] if dtypes else default_float  # the inputs are promoted to one dtype
 
 
+def _meshgrid_shape(*shapes, indexing="xy"):
+    sizes = [s[0] if s else 1 for s in shapes]
+    if indexing == "xy" and len(sizes) > 1:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    return [tuple(sizes)] * len(shapes)
+
+
 # Not variadic: the kernel is called as the standard spells it, meshgrid(*arrays, indexing=).
-meshgrid_op = defop("meshgrid", family="creation", dtype_rule=_meshgrid_dtype, promote=True)
+meshgrid_op = defop("meshgrid", family="creation", dtype_rule=_meshgrid_dtype, promote=True,
+                    shape_rule=_meshgrid_shape)
 
 
 @public(meshgrid_op)
