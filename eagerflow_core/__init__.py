@@ -14,7 +14,7 @@ from __future__ import annotations
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
 from . import ops as _ops
-from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad,
+from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad, identity,
                        hessian, jacobian, jvp, stop_gradient, value_and_grad, vjp)
 from ._devices import Device, default_device, device, devices
 from ._dtypes import (DType, bfloat16, can_cast, complex64, complex128, finfo, float16, float32,
@@ -68,7 +68,7 @@ __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats"
             "InvalidArgumentError", "OutOfRangeError", "DeviceError", "KernelNotFoundError",
             "KernelError", "PluginError"]
            + ["GradientTape", "GradientTapeError", "Variable", "grad", "value_and_grad", "vjp",
-              "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient"]
+              "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient", "identity"]
            + _ops.__all__)
 
 import sys as _sys  # noqa: E402

@@ -65,10 +65,12 @@ def kernels_from_namespace(xp: Any, ops=None) -> dict[str, Callable]:
     >>> table["add"] is np.add, "linalg.inv" in table
     (True, True)
     """
-    from .. import ops as _ops  # noqa: F401  (registers every op)
-    from .._registry import OPS
+    from .._registry import OPS  # complete: importing eagerflow_core registered every op
     table = {}
     for name in (OPS if ops is None else ops):
+        op = OPS.get(name)
+        if op is not None and not op.needs_kernel:
+            continue  # the core computes it; a same-named function (np.identity) is another thing
         fn = _resolve(xp, name)
         if fn is not None:
             table[name] = fn
