@@ -11,6 +11,7 @@ The package face only re-exports; each name lives in a private module or in ``op
 
 from __future__ import annotations
 
+from . import cuda  # noqa: F401  (ef.cuda namespace)
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
 from . import ops as _ops
@@ -28,6 +29,7 @@ from ._errors import (ArgumentTypeError, AxisError, DeviceError, DTypeError, Eag
 from ._fallback import (FallbackWarning, explain_dispatch, fallback_stats, reset_fallback_stats,
                         set_fallback_policy)
 from ._info import __array_namespace_info__
+from ._streams import Event, Stream, current_stream, empty_cache, memory_stats, synchronize
 from ._tensor import Tensor
 from .ops import *  # noqa: F401,F403
 from .plugins.loader import BackendInfo, PluginWarning
@@ -58,7 +60,8 @@ def backends():
 
 
 __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats",
-            "set_fallback_policy", "explain_dispatch", "set_kernel_checks", "FallbackWarning", "Tensor", "DType", "Device", "device", "devices", "default_device", "backends",
+            "set_fallback_policy", "explain_dispatch", "set_kernel_checks",
+            "Stream", "Event", "current_stream", "synchronize", "memory_stats", "empty_cache", "FallbackWarning", "Tensor", "DType", "Device", "device", "devices", "default_device", "backends",
             "BackendInfo", "PluginWarning",
             "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
             "float16", "bfloat16", "float32", "float64", "complex64", "complex128",
