@@ -21,5 +21,5 @@ from ._node import INFINITE as INFINITE_CARDINALITY
 from ._node import UNKNOWN as UNKNOWN_CARDINALITY
 from ._spec import TensorSpec
 
-__all__ = ["AUTOTUNE", "Dataset", "DatasetFunctionError", "INFINITE_CARDINALITY", "TensorSpec",
-           "UNKNOWN_CARDINALITY"]
+__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Dataset",
+           "DatasetFunctionError", "TensorSpec"]

@@ -66,11 +66,11 @@ def stack_group(group, first: int, what: str = "Dataset.batch"):
         shape, dtype = column[0].shape, column[0].dtype
         for k, x in enumerate(column):
             if x.dtype is not dtype:
-                raise DTypeError(f"{what}: component {name} of element {first + k} has dtype "
+                raise DTypeError(f"{what}: {_nest.at(first + k, name)} has dtype "
                                  f"{x.dtype} but element {first} has {dtype}")
             if x.shape != shape:
                 raise ShapeError(
-                    f"{what}: component {name} of element {first + k} has shape {x.shape} but "
+                    f"{what}: {_nest.at(first + k, name)} has shape {x.shape} but "
                     f"element {first} has {shape}; a batch stacks elements of one shape: use "
                     f"padded_batch to pad them to a common shape")
         out.append(stack(column, axis=0))
@@ -175,10 +175,10 @@ def _pad_column(column, padded_shape, value, name, first):
     for k, x in enumerate(column):
         if x.ndim != rank or (padded_shape is not None and x.ndim != len(padded_shape)):
             want = rank if padded_shape is None else len(padded_shape)
-            raise ShapeError(f"{what}: component {name} of element {first + k} has shape "
+            raise ShapeError(f"{what}: {_nest.at(first + k, name)} has shape "
                              f"{x.shape}, of rank {x.ndim}; expected rank {want}")
         if x.dtype is not dtype:
-            raise DTypeError(f"{what}: component {name} of element {first + k} has dtype "
+            raise DTypeError(f"{what}: {_nest.at(first + k, name)} has dtype "
                              f"{x.dtype} but element {first} has {dtype}")
     target = []
     for d in range(rank):
@@ -186,7 +186,7 @@ def _pad_column(column, padded_shape, value, name, first):
         want = None if padded_shape is None else padded_shape[d]
         if want is not None and largest > want:
             k = next(k for k, x in enumerate(column) if x.shape[d] == largest)
-            raise ShapeError(f"{what}: component {name} of element {first + k} has size "
+            raise ShapeError(f"{what}: {_nest.at(first + k, name)} has size "
                              f"{largest} in dimension {d}, more than padded_shapes allows "
                              f"({want}; None pads to the batch's largest)")
         target.append(largest if want is None else want)
@@ -215,7 +215,7 @@ class Unbatch(Node):
                 leaves = _nest.flatten(element)
                 sizes = {x.shape[0] if x.ndim else None for x in leaves}
                 if len(sizes) != 1 or None in sizes:
-                    shapes = ", ".join(f"{p} {x.shape}" for p, x in
+                    shapes = ", ".join(f"{p or 'shape'} {x.shape}" for p, x in
                                        zip(_nest.paths(element), leaves))
                     raise ShapeError(f"Dataset.unbatch: element {index} cannot be split along "
                                      f"axis 0: its components must have rank >= 1 and one "

@@ -57,7 +57,7 @@ class Dataset(Transformations):
 
     # -- sources ---------------------------------------------------------------------------
     @staticmethod
-    def from_tensor_slices(tensors) -> "Dataset":
+    def from_tensor_slices(tensors) -> Dataset:
         """The slices of ``tensors`` along axis 0 as elements.
 
         ``tensors`` is a tensor, a NumPy array or a (nested) list, or a tuple/dict nesting
@@ -72,7 +72,7 @@ class Dataset(Transformations):
         return Dataset(from_tensor_slices(tensors))
 
     @staticmethod
-    def from_tensors(tensors) -> "Dataset":
+    def from_tensors(tensors) -> Dataset:
         """A dataset of one element, ``tensors`` (a tensor or a tuple/dict of them).
 
         >>> from eagerflow_core import data
@@ -83,7 +83,7 @@ class Dataset(Transformations):
 
     @staticmethod
     def from_generator(generator, output_types=None, output_shapes=None, args=None,
-                       output_signature=None) -> "Dataset":
+                       output_signature=None) -> Dataset:
         """The elements a Python generator yields; ``generator(*args)`` is called anew for
         each epoch.
 
@@ -107,7 +107,7 @@ class Dataset(Transformations):
         return Dataset(FromGenerator(generator, args, output_signature))
 
     @staticmethod
-    def range(*args, output_type=None) -> "Dataset":
+    def range(*args, output_type=None) -> Dataset:
         """``range(stop)``, ``range(start, stop[, step])`` as int64 scalars (or
         ``output_type``).
 
@@ -118,7 +118,7 @@ class Dataset(Transformations):
         return Dataset(range_node(args, output_type))
 
     @staticmethod
-    def zip(*args, datasets=None) -> "Dataset":
+    def zip(*args, datasets=None) -> Dataset:
         """Elements of several datasets side by side, nested as given: ``zip(a, b)``,
         ``zip((a, b))`` or ``zip({"x": a, "y": b})``. Stops with the shortest.
 

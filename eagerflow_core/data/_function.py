@@ -32,7 +32,7 @@ def function_error(exc: Exception, what: str, index: int, doing: str = "the func
     message = (f"{what}: {doing} {type(exc).__name__} {where.format(index)}: {detail}")
     try:
         err = cls(message)
-    except Exception:  # an EagerflowError subclass with its own constructor
+    except Exception:  # noqa: BLE001  (an EagerflowError subclass with its own constructor)
         err = DatasetFunctionError(message)
     err.element_index = index
     return err
@@ -53,12 +53,12 @@ def _leaf_tensor(x, what: str, index: int, path: str) -> Tensor:
         return x
     if x is None or isinstance(x, (str, bytes)):
         raise ArgumentTypeError(
-            f"{what}: element {index}, component {path}, is {type(x).__name__}; a dataset "
+            f"{what}: {_nest.at(index, path)} is a {type(x).__name__}; a dataset "
             f"holds tensors (or NumPy arrays and Python numbers, converted to tensors)")
     try:
         return asarray(x)
     except EagerflowError as exc:
-        raise type(exc)(f"{what}: element {index}, component {path}: {exc}") from None
+        raise type(exc)(f"{what}: {_nest.at(index, path)}: {exc}") from None
 
 
 def _lists_to_tuples(s):

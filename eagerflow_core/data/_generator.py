@@ -22,15 +22,15 @@ def _conform(x, spec: TensorSpec, index: int, path: str) -> Tensor:
     try:
         t = x if type(x) is Tensor else asarray(x)
     except EagerflowError as exc:
-        raise type(exc)(f"{WHAT}: element {index}, component {path}: {exc}") from None
+        raise type(exc)(f"{WHAT}: {_nest.at(index, path)}: {exc}") from None
     if t.dtype is not spec.dtype:
         if spec.dtype.kind not in _CONVERTS_TO[t.dtype.kind]:
-            raise DTypeError(f"{WHAT}: element {index}, component {path}, has dtype {t.dtype}, "
+            raise DTypeError(f"{WHAT}: {_nest.at(index, path)} has dtype {t.dtype}, "
                              f"which does not convert to {spec.dtype} as output_signature "
                              f"declares")
         t = astype(t, spec.dtype)
     if not spec.shape_compatible(t.shape):
-        raise ShapeError(f"{WHAT}: element {index}, component {path}, has shape {t.shape}, "
+        raise ShapeError(f"{WHAT}: {_nest.at(index, path)} has shape {t.shape}, "
                          f"not compatible with {spec.shape} as output_signature declares "
                          f"(None matches any size)")
     return t

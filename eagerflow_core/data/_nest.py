@@ -8,7 +8,8 @@ template's own key order.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .._errors import InvalidArgumentError
 
@@ -69,7 +70,16 @@ def paths(s, prefix: str = "") -> list[str]:
         for k in keys:
             out.extend(paths(s[k], f"{prefix}[{k!r}]"))
         return out
-    return [prefix or "the element"]
+    return [prefix]
+
+
+def at(index: int, path: str) -> str:
+    """Where a leaf is, for messages: ``element 3, component ['image']`` (or ``element 3``)."""
+    return f"element {index}, component {path}" if path else f"element {index}"
+
+
+def component(path: str) -> str:
+    return f"component {path}" if path else "the tensor"
 
 
 def same_structure(a, b) -> bool:

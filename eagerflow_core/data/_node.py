@@ -15,8 +15,9 @@ elements (``_order.py``), so a pipeline gives the same order whichever path it t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import itertools
 
-import numpy as np
-
 from ._node import INFINITE, UNKNOWN, Node, Plan, closing
 from ._shuffle import EpochSeeds, shuffle_chunks, shuffle_elements
 

@@ -33,7 +33,7 @@ def _produce(make_input, q: queue.Queue, stop: threading.Event, inherited: Inher
                 if stop.is_set():
                     return
         q.put((_END, None))
-    except BaseException as exc:  # handed to the consumer, which re-raises it
+    except BaseException as exc:  # noqa: BLE001  (handed to the consumer, which re-raises it)
         if not stop.is_set():
             q.put((_ERROR, exc))
 

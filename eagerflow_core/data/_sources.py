@@ -65,7 +65,7 @@ class _TensorColumn:
 
 
 class _RangeColumn:
-    __slots__ = ("start", "step", "dtype")
+    __slots__ = ("dtype", "start", "step")
 
     def __init__(self, start: int, step: int, dtype):
         self.start, self.step, self.dtype = start, step, dtype
@@ -82,7 +82,7 @@ class _RangeColumn:
 
 def _column(leaf, path: str):
     """One component of ``from_tensor_slices``' input as a column."""
-    what = f"Dataset.from_tensor_slices: component {path}"
+    what = f"Dataset.from_tensor_slices: {_nest.component(path)}"
     try:
         if isinstance(leaf, np.ndarray):
             asarray(leaf[:0] if leaf.ndim else leaf)  # an unsupported dtype fails here, early

@@ -42,7 +42,7 @@ class TensorSpec:
     True
     """
 
-    __slots__ = ("shape", "dtype", "name")
+    __slots__ = ("dtype", "name", "shape")
 
     def __init__(self, shape, dtype="float32", name=None):
         self.shape = as_shape(shape, "TensorSpec")
@@ -50,7 +50,7 @@ class TensorSpec:
         self.name = name
 
     @classmethod
-    def from_tensor(cls, tensor, name=None) -> "TensorSpec":
+    def from_tensor(cls, tensor, name=None) -> TensorSpec:
         """The spec of ``tensor``: its exact shape and dtype."""
         return cls(tuple(tensor.shape), tensor.dtype, name)
 

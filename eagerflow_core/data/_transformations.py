@@ -61,7 +61,7 @@ class Transformations:
         >>> [int(x) for x in ds]
         [0, 0, 1]
         """
-        as_node = lambda r: r._node if isinstance(r, Transformations) else None  # noqa: E731
+        as_node = lambda r: r._node if isinstance(r, Transformations) else None
         return self._then(FlatMap(self._node, _callable(map_func, "Dataset.flat_map"), as_node))
 
     def apply(self, transformation_func):
