@@ -8,6 +8,8 @@ template's own key order.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -47,6 +49,15 @@ def flatten(s) -> list:
 def pack(template, leaves) -> Any:
     """``leaves`` (in ``flatten`` order) arranged as ``template``."""
     return _pack(template, iter(leaves))
+
+
+def packer(template) -> Callable[[list], Any]:
+    """``pack`` for one template, as a function; the common flat shapes skip the walk."""
+    if not isinstance(template, (tuple, dict)):
+        return operator.itemgetter(0)
+    if type(template) is tuple and not any(isinstance(c, (tuple, dict)) for c in template):
+        return tuple
+    return functools.partial(pack, template)
 
 
 def _pack(template, it: Iterator):

@@ -22,10 +22,15 @@ from ._node import CHUNK, Node, Plan
 from ._spec import TensorSpec
 
 
-def _contiguous(idx: np.ndarray) -> bool:
+def _rows(idx: np.ndarray):
+    """The rows to gather: a slice where they are consecutive (unshuffled data), which reads
+    memory in one sweep, else the index array itself."""
     n = len(idx)
-    return n > 0 and int(idx[-1]) - int(idx[0]) == n - 1 and (
-        n < 3 or bool((np.diff(idx) == 1).all()))
+    if n:
+        lo, hi = int(idx[0]), int(idx[-1])
+        if hi - lo == n - 1 and (n < 3 or bool((np.diff(idx) == 1).all())):
+            return slice(lo, hi + 1)
+    return idx
 
 
 class _HostColumn:
@@ -37,10 +42,9 @@ class _HostColumn:
     def get(self, i: int) -> Tensor:
         return asarray(np.array(self.array[i]))  # a copy, also of a 0-d row
 
-    def gather(self, idx: np.ndarray) -> Tensor:
-        if _contiguous(idx):
-            return asarray(self.array[int(idx[0]):int(idx[-1]) + 1].copy())
-        return asarray(self.array[idx])  # fancy indexing copies
+    def gather(self, rows) -> Tensor:
+        part = self.array[rows]  # fancy indexing copies; a slice is a view: copy it
+        return asarray(part.copy() if type(rows) is slice else part)
 
     def spec(self) -> TensorSpec:
         return TensorSpec(self.array.shape[1:], self.array.dtype)
@@ -55,10 +59,10 @@ class _TensorColumn:
     def get(self, i: int) -> Tensor:
         return self.tensor[i]
 
-    def gather(self, idx: np.ndarray) -> Tensor:
-        if _contiguous(idx):
-            return self.tensor[int(idx[0]):int(idx[-1]) + 1]
-        return take(self.tensor, asarray(idx, device=self.tensor.device), axis=0)
+    def gather(self, rows) -> Tensor:
+        if type(rows) is slice:
+            return self.tensor[rows]
+        return take(self.tensor, asarray(rows, device=self.tensor.device), axis=0)
 
     def spec(self) -> TensorSpec:
         return TensorSpec(self.tensor.shape[1:], self.tensor.dtype)
@@ -73,7 +77,8 @@ class _RangeColumn:
     def get(self, i: int) -> Tensor:
         return asarray(self.start + i * self.step, dtype=self.dtype)
 
-    def gather(self, idx: np.ndarray) -> Tensor:
+    def gather(self, rows) -> Tensor:
+        idx = np.arange(rows.start, rows.stop) if type(rows) is slice else rows
         return asarray(self.start + idx * self.step, dtype=self.dtype)
 
     def spec(self) -> TensorSpec:
@@ -113,12 +118,14 @@ class SliceSource:
 
     def __init__(self, template, columns: list, n: int):
         self.template, self.columns, self.n = template, columns, n
+        self._pack = _nest.packer(template)
 
     def get(self, i: int):
-        return _nest.pack(self.template, [c.get(i) for c in self.columns])
+        return self._pack([c.get(i) for c in self.columns])
 
     def gather(self, idx: np.ndarray):
-        return _nest.pack(self.template, [c.gather(idx) for c in self.columns])
+        rows = _rows(idx)
+        return self._pack([c.gather(rows) for c in self.columns])
 
     def index_chunks(self):
         for start in range(0, self.n, CHUNK):
