@@ -48,6 +48,10 @@ def _groups(elements, size: int, drop_remainder: bool):
 def _columns(group, first: int, what: str):
     """The elements' leaves by component, checking that every element nests alike."""
     template = group[0]
+    n = len(template) if type(template) is tuple else -1
+    if n > 0 and all(type(e) is tuple and len(e) == n and not any(
+            isinstance(x, (tuple, dict)) for x in e) for e in group):
+        return template, [list(c) for c in zip(*group)], _nest.paths(template)  # flat tuples
     columns = [[x] for x in _nest.flatten(template)]
     for k, element in enumerate(group[1:], 1):
         if not _nest.same_structure(template, element):
@@ -162,9 +166,11 @@ class PaddedBatch(Batch):
         leaves = _nest.flatten(spec)
         shapes, _ = self._targets(spec)
         batch_dim = self.batch_size if self.drop_remainder else None
-        padded = [TensorSpec((batch_dim,) + (want if want is not None else
-                                             (None,) * len(s.shape or ())), s.dtype)
-                  for s, want in zip(leaves, shapes)]
+        padded = []
+        for s, want in zip(leaves, shapes):
+            if want is None:  # padded to each batch's largest: no size is fixed
+                want = None if s.shape is None else (None,) * len(s.shape)
+            padded.append(TensorSpec(None if want is None else (batch_dim,) + want, s.dtype))
         return _nest.pack(spec, padded)
 
 

@@ -79,9 +79,9 @@ def to_element(value, what: str, index: int, lists_are_structure: bool = True):
     if value is None:
         raise ArgumentTypeError(f"{what}: got None for element {index}; give a tensor or a "
                                 f"tuple/dict of tensors")
+    if type(value) is Tensor or (type(value) is tuple and all(type(x) is Tensor for x in value)):
+        return value  # the common case, checked without walking the structure
     s = _lists_to_tuples(value) if lists_are_structure else value
-    if type(s) is Tensor:
-        return s
     leaves = _nest.flatten(s)
     if all(type(x) is Tensor for x in leaves):
         return s

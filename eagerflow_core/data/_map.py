@@ -71,6 +71,9 @@ class Map(Node):
     def cardinality(self):
         return self.inputs[0].cardinality()
 
+    def peek_elements(self):
+        return self._sequential()
+
     def compute_spec(self):
         return self.peek_spec()
 

@@ -83,13 +83,18 @@ class Node:
         Eager functions have no trace to read shapes from; the first element is the next
         best. The peek does not count as an epoch of the shuffles below (``_context``).
         """
-        with _context.peek(), closing(self.elements()) as it:
+        with _context.peek(), closing(self.peek_elements()) as it:
             first = next(it, _EMPTY)
         if first is _EMPTY:
             raise InvalidArgumentError(
                 f"element_spec: the {self.label} step produced no element to read the spec "
                 f"from (its input is empty)")
         return _nest.map_structure(TensorSpec.from_tensor, first)
+
+    def peek_elements(self) -> Iterator:
+        """The elements, for ``peek_spec``: a step that runs ahead (a parallel map) gives a
+        way that computes the first element only."""
+        return self.elements()
 
     def chain(self) -> list[str]:
         """The labels of the steps from the source to this one."""

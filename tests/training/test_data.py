@@ -473,11 +473,13 @@ def test_element_spec_static_and_after_map():
     assert ds.batch(4).unbatch().element_spec == spec
     assert ds.enumerate().element_spec[0] == data.TensorSpec((), ef.int64)
 
-    calls = []
-    mapped = ds.map(lambda e: calls.append(1) or ef.reshape(e["image"], (784,)))
-    assert mapped.element_spec == data.TensorSpec((784,), ef.float32)
-    assert mapped.batch(2).element_spec.shape == (None, 784)
-    assert len(calls) == 1  # one element was run to find the spec, once
+    for parallel in (None, 4):
+        calls = []
+        mapped = ds.map(lambda e: calls.append(1) or ef.reshape(e["image"], (784,)),
+                        num_parallel_calls=parallel)
+        assert mapped.element_spec == data.TensorSpec((784,), ef.float32)
+        assert mapped.batch(2).element_spec.shape == (None, 784)
+        assert len(calls) == 1  # one element was run to find the spec, once
     with pytest.raises(ef.InvalidArgumentError, match="produced no element"):
         Dataset.range(0).map(lambda x: x).element_spec  # noqa: B018
 
