@@ -190,7 +190,7 @@ def main(args):
     rng = np.random.default_rng(1)
     w = rng.random((784, 256), dtype=np.float32)
     works = {"numpy": w, "ef": ef.asarray(w), "torch": torch.from_numpy(w) if torch else None}
-    work_for = lambda name: works[name.split()[0]]  # noqa: E731
+    work_for = lambda name: works[name.split()[0]]
     med_work, rounds_work = measure(cases, args.repeat, work_for)
     print_group("one epoch + a 128x784 @ 784x256 matmul per batch", med_work)
 

@@ -475,8 +475,11 @@ def test_element_spec_static_and_after_map():
 
     for parallel in (None, 4):
         calls = []
-        mapped = ds.map(lambda e: calls.append(1) or ef.reshape(e["image"], (784,)),
-                        num_parallel_calls=parallel)
+        def flat(e, calls=calls):
+            calls.append(1)
+            return ef.reshape(e["image"], (784,))
+
+        mapped = ds.map(flat, num_parallel_calls=parallel)
         assert mapped.element_spec == data.TensorSpec((784,), ef.float32)
         assert mapped.batch(2).element_spec.shape == (None, 784)
         assert len(calls) == 1  # one element was run to find the spec, once
