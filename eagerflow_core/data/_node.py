@@ -1,16 +1,18 @@
 """The nodes a ``Dataset`` is a chain of, and the index plans that make batching fast.
 
 A node knows how to run one epoch (``elements()``: a new generator per call, so each
-``iter(ds)`` is a new epoch), its cardinality and its element spec. Nodes never change after
-construction; the one piece of state, a shuffle's epoch counter, only advances.
+``iter(ds)`` is a new epoch), its cardinality and its element spec. What a dataset means never
+changes after construction; the state nodes keep only records what already happened: a
+shuffle's epoch counter, a cache's first complete epoch, a spec once computed.
 
 **Index plans.** Below a ``batch``, a chain made only of a random-access source
 (``from_tensor_slices``, ``range``) and order-only steps (``shuffle``, ``repeat``, ``take``,
 ``skip``, ``shard``) does not need elements at all: it is a sequence of row indices into the
 source. ``plan()`` returns that sequence, as a factory of int64 chunks, and ``batch`` then
 gathers each batch with one indexing per component instead of stacking ``batch_size``
-one-row tensors. The order-only steps run the very same code on chunks of indices as on
-elements (``_order.py``), so a pipeline gives the same order whichever path it takes.
+one-row tensors. The order-only steps mean the same on chunks of indices as on elements
+(``_order.py``; the shuffle runs one algorithm with the same random draws on both), so a
+pipeline gives the same order whichever path it takes.
 """
 
 from __future__ import annotations
