@@ -93,27 +93,65 @@ class Filter(Node):
                     yield element
 
 
-class FlatMap(Node):
-    label = "flat_map"
+class Interleave(Node):
+    """``fn`` maps each input element to a dataset; their elements are interleaved, as
+    tf.data does: ``cycle_length`` datasets are open at a time, ``block_length`` elements are
+    taken from each in turn, and an exhausted one is replaced by the next input's. ``flat_map``
+    is the case of one open dataset read to its end."""
 
-    def __init__(self, input_node, fn, as_node):
+    label = "interleave"
+
+    def __init__(self, input_node, fn, as_node, cycle_length: int, block_length, what: str):
         self.inputs = (input_node,)
-        self.fn, self.as_node = fn, as_node  # as_node: a returned Dataset -> its Node
+        self.fn, self.as_node, self.what = fn, as_node, what  # as_node: Dataset -> its Node
+        self.cycle_length, self.block_length = cycle_length, block_length  # None: to the end
+
+    def _open(self, element, index):
+        result = call(self.fn, element, self.what, index)
+        node = self.as_node(result)
+        if node is None:
+            raise ArgumentTypeError(f"{self.what}: the function must return a Dataset, got "
+                                    f"{type(result).__name__} for element {index}")
+        return node.elements()
 
     def elements(self):
-        with closing(self.inputs[0].elements()) as it:
-            for index, element in enumerate(it):
-                result = call(self.fn, element, "Dataset.flat_map", index)
-                node = self.as_node(result)
-                if node is None:
-                    raise ArgumentTypeError(
-                        f"Dataset.flat_map: the function must return a Dataset, got "
-                        f"{type(result).__name__} for element {index}")
-                with closing(node.elements()) as inner:
-                    yield from inner
+        n, block = self.cycle_length, self.block_length
+        cycle = [None] * n
+        try:
+            with closing(self.inputs[0].elements()) as inputs:
+                index = slot = taken = live = 0
+                more_input = True
+                while more_input or live:
+                    it = cycle[slot]
+                    if it is None and more_input:  # open the next input's dataset here
+                        element = next(inputs, _DONE)
+                        if element is _DONE:
+                            more_input = False
+                        else:
+                            cycle[slot] = self._open(element, index)
+                            index, live = index + 1, live + 1
+                        continue
+                    element = _DONE if it is None else next(it, _DONE)
+                    if element is not _DONE:
+                        taken += 1
+                        if taken == block:
+                            slot, taken = (slot + 1) % n, 0
+                        yield element
+                        continue
+                    if it is not None:
+                        it.close()
+                        cycle[slot], live = None, live - 1
+                    slot, taken = (slot + 1) % n, 0
+        finally:
+            for it in cycle:
+                if it is not None:
+                    it.close()
 
     def compute_spec(self):
         return self.peek_spec()
 
     def cardinality(self):
         return 0 if self.inputs[0].cardinality() == 0 else UNKNOWN
+
+
+_DONE = object()

@@ -3,14 +3,21 @@ around a new node; nothing runs until the dataset is iterated."""
 
 from __future__ import annotations
 
+import os
+
 from .._errors import ArgumentTypeError, InvalidArgumentError
 from ._batch import Batch, PaddedBatch, Unbatch
 from ._combine import Cache, Concatenate, Enumerate
 from ._function import call, to_element
-from ._map import AUTOTUNE, Filter, FlatMap, Map, threads_for
+from ._map import AUTOTUNE, Filter, Interleave, Map, threads_for
 from ._node import closing, count_arg, int_arg, positive_int
 from ._order import Repeat, Shard, Shuffle, Skip, Take
 from ._prefetch import AUTOTUNE_BUFFER, Prefetch
+
+
+def _node_of(result):
+    """A Dataset's node (for functions that return datasets), else None."""
+    return result._node if isinstance(result, Transformations) else None
 
 
 def _callable(fn, what):
@@ -61,8 +68,31 @@ class Transformations:
         >>> [int(x) for x in ds]
         [0, 0, 1]
         """
-        as_node = lambda r: r._node if isinstance(r, Transformations) else None
-        return self._then(FlatMap(self._node, _callable(map_func, "Dataset.flat_map"), as_node))
+        fn = _callable(map_func, "Dataset.flat_map")
+        return self._then(Interleave(self._node, fn, _node_of, 1, None, "Dataset.flat_map"))
+
+    def interleave(self, map_func, cycle_length=None, block_length=None,
+                   num_parallel_calls=None, deterministic=None):
+        """``map_func`` returns a Dataset for each element; ``cycle_length`` of them (default:
+        one per core, as TF) are read in turn, ``block_length`` elements (default 1) at a
+        time. They are read in the iterating thread: ``num_parallel_calls`` and
+        ``deterministic`` are accepted for TensorFlow code.
+
+        >>> from eagerflow_core import data
+        >>> ds = data.Dataset.range(1, 4).interleave(
+        ...     lambda x: data.Dataset.from_tensors(x).repeat(3), cycle_length=2, block_length=2)
+        >>> [int(x) for x in ds]
+        [1, 1, 2, 2, 1, 2, 3, 3, 3]
+        """
+        fn = _callable(map_func, "Dataset.interleave")
+        cycle = AUTOTUNE if cycle_length is None else positive_int(
+            cycle_length, "Dataset.interleave: cycle_length", allow=(AUTOTUNE,))
+        block = 1 if block_length is None else positive_int(
+            block_length, "Dataset.interleave: block_length")
+        if cycle == AUTOTUNE:
+            cycle = os.cpu_count() or 1
+        return self._then(Interleave(self._node, fn, _node_of, cycle, block,
+                                     "Dataset.interleave"))
 
     def apply(self, transformation_func):
         """``transformation_func(self)``: a reusable chain of transformations.

@@ -293,6 +293,20 @@ def test_filter_predicate_must_be_one_boolean():
     assert isinstance(info.value, ef.DTypeError) and info.value.element_index == 2
 
 
+def test_interleave_as_tensorflow_documents_it():
+    # The example of tf.data.Dataset.interleave's documentation, with its printed result.
+    ds = Dataset.range(1, 6).interleave(lambda x: Dataset.from_tensors(x).repeat(6),
+                                        cycle_length=2, block_length=4)
+    assert run(ds) == [1, 1, 1, 1, 2, 2, 2, 2, 1, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 3, 3, 4, 4,
+                       5, 5, 5, 5, 5, 5]
+    # uneven inner lengths: an exhausted dataset's place goes to the next input's
+    ragged = Dataset.range(4).interleave(lambda n: Dataset.range(int(n)).map(lambda i: n * 10 + i),
+                                         cycle_length=2)
+    assert run(ragged) == [10, 20, 21, 30, 31, 32]
+    with pytest.raises(ef.InvalidArgumentError, match="cycle_length must be >= 1"):
+        Dataset.range(2).interleave(lambda x: Dataset.range(1), cycle_length=0)
+
+
 def test_flat_map_apply_reduce():
     ds = Dataset.range(4).flat_map(lambda n: Dataset.range(int(n)).map(lambda i: n * 10 + i))
     assert run(ds) == [10, 20, 21, 30, 31, 32]
