@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._devices import default_device
 from .._dtypes import as_dtype, int64
 from .._errors import ArgumentTypeError, EagerflowError, InvalidArgumentError
 from .._tensor import Tensor
@@ -20,6 +21,27 @@ from ..ops import asarray, take
 from . import _nest
 from ._node import CHUNK, Node, Plan
 from ._spec import TensorSpec
+
+_SHARES_HOST: dict = {}  # Device -> whether its tensors can take over host memory
+
+
+def _adopt(host: np.ndarray) -> Tensor:
+    """A tensor on the default device from ``host``, an array the pipeline has just made and
+    nobody else holds. ``asarray`` copies host data by default (so that writing to a caller's
+    array later cannot reach a tensor); this one has no other owner, so where the device keeps
+    tensors in host memory the tensor takes it over (``copy=False``) and a batch is copied
+    once, by the gather. On a device that cannot (a GPU), ``copy=False`` refuses, once per
+    device, and the one copy to the device is made."""
+    dev = default_device()
+    if _SHARES_HOST.get(dev, True):
+        try:
+            t = asarray(host, copy=False)
+        except InvalidArgumentError:
+            _SHARES_HOST[dev] = False
+        else:
+            _SHARES_HOST[dev] = True
+            return t
+    return asarray(host)
 
 
 def _rows(idx: np.ndarray):
@@ -40,11 +62,11 @@ class _HostColumn:
         self.array = array
 
     def get(self, i: int) -> Tensor:
-        return asarray(np.array(self.array[i]))  # a copy, also of a 0-d row
+        return _adopt(np.array(self.array[i]))  # a copy, also of a 0-d row
 
     def gather(self, rows) -> Tensor:
         part = self.array[rows]  # fancy indexing copies; a slice is a view: copy it
-        return asarray(part.copy() if type(rows) is slice else part)
+        return _adopt(part.copy() if type(rows) is slice else part)
 
     def spec(self) -> TensorSpec:
         return TensorSpec(self.array.shape[1:], self.array.dtype)

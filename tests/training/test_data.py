@@ -95,6 +95,29 @@ def test_source_rows_are_copies_not_views():
         assert not np.shares_memory(e.numpy(), x)
 
 
+def test_a_device_that_cannot_adopt_host_memory_gets_one_copy(monkeypatch):
+    # On a GPU, asarray(copy=False) of host memory refuses; the pipeline then copies (once
+    # per batch) and remembers the refusal for that device.
+    from eagerflow_core.data import _sources
+
+    calls = []
+
+    def refusing(obj, *, copy=None, **kw):
+        calls.append(copy)
+        if copy is False:
+            raise ef.InvalidArgumentError("asarray: copy=False, but moving host memory copies")
+        return ef.asarray(obj, copy=copy, **kw)
+
+    monkeypatch.setattr(_sources, "asarray", refusing)
+    monkeypatch.setattr(_sources, "_SHARES_HOST", {})
+    x = np.arange(12.0).reshape(6, 2)
+    ds = Dataset.from_tensor_slices(x).batch(4)
+    calls.clear()
+    assert [b.tolist() for b in ds] == [x[:4].tolist(), x[4:].tolist()]
+    assert calls == [False, None, None]
+    assert list(_sources._SHARES_HOST.values()) == [False]
+
+
 @pytest.mark.parametrize("bad, message", [
     ((np.zeros(3), np.zeros(4)), "different sizes along axis 0 ([0] has 3, [1] has 4)"),
     ({"a": np.zeros(2), "b": np.zeros(5)}, "['a'] has 2, ['b'] has 5"),
