@@ -7,8 +7,11 @@ new node, so a dataset can be shared, re-iterated and extended without changing 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from .._dtypes import int64
 from .._errors import ArgumentTypeError
+from .._tensor import Tensor
 from ..ops import asarray
 from . import _nest
 from ._combine import Zip
@@ -82,8 +85,8 @@ class Dataset(Transformations):
         return Dataset(FromTensors(tensors))
 
     @staticmethod
-    def from_generator(generator, output_types=None, output_shapes=None, args=None,
-                       output_signature=None) -> Dataset:
+    def from_generator(generator: Callable, output_types=None, output_shapes=None,
+                       args: tuple | None = None, output_signature=None) -> Dataset:
         """The elements a Python generator yields; ``generator(*args)`` is called anew for
         each epoch.
 
@@ -107,7 +110,7 @@ class Dataset(Transformations):
         return Dataset(FromGenerator(generator, args, output_signature))
 
     @staticmethod
-    def range(*args, output_type=None) -> Dataset:
+    def range(*args: int, output_type=None) -> Dataset:
         """``range(stop)``, ``range(start, stop[, step])`` as int64 scalars (or
         ``output_type``).
 
@@ -138,10 +141,10 @@ class Dataset(Transformations):
         return Dataset(Zip(_nest.map_structure(lambda d: d._node, structure)))
 
     # -- iteration -------------------------------------------------------------------------
-    def __iter__(self):
+    def __iter__(self) -> Iterator:
         return self._node.elements()
 
-    def as_numpy_iterator(self):
+    def as_numpy_iterator(self) -> Iterator:
         """The elements with NumPy arrays for tensors (NumPy scalars for 0-d ones).
 
         >>> from eagerflow_core import data
@@ -168,7 +171,7 @@ class Dataset(Transformations):
         """
         return self._node.spec()
 
-    def cardinality(self):
+    def cardinality(self) -> Tensor:
         """The number of elements as a 0-d int64 tensor: ``INFINITE_CARDINALITY`` (-1) for an
         endless dataset, ``UNKNOWN_CARDINALITY`` (-2) where it cannot be known without
         running it (after ``filter``, say).
@@ -181,7 +184,7 @@ class Dataset(Transformations):
         """
         return asarray(self._node.cardinality(), dtype=int64)
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = self._node.cardinality()
         if n == INFINITE:
             raise TypeError("The dataset is infinite.")

@@ -4,6 +4,8 @@ around a new node; nothing runs until the dataset is iterated."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .._errors import ArgumentTypeError, InvalidArgumentError
 from ._batch import Batch, PaddedBatch, Unbatch
@@ -13,6 +15,9 @@ from ._map import AUTOTUNE, Filter, Interleave, Map, threads_for
 from ._node import closing, count_arg, int_arg, positive_int
 from ._order import Repeat, Shard, Shuffle, Skip, Take
 from ._prefetch import AUTOTUNE_BUFFER, Prefetch
+
+if TYPE_CHECKING:
+    from ._dataset import Dataset
 
 
 def _node_of(result):
@@ -35,7 +40,8 @@ class Transformations:
         return type(self)(node)
 
     # -- functions on elements -------------------------------------------------------------
-    def map(self, map_func, num_parallel_calls=None, deterministic=None):
+    def map(self, map_func: Callable, num_parallel_calls: int | None = None,
+            deterministic: bool | None = None) -> Dataset:
         """``map_func`` on every element (a tuple element is unpacked into arguments).
 
         With ``num_parallel_calls`` (an int, or ``data.AUTOTUNE`` for one per core) the
@@ -51,7 +57,7 @@ class Transformations:
         _callable(map_func, "Dataset.map")
         return self._then(Map(self._node, map_func, threads_for(num_parallel_calls)))
 
-    def filter(self, predicate):
+    def filter(self, predicate: Callable) -> Dataset:
         """The elements for which ``predicate`` returns True (a bool or a 0-d bool tensor).
 
         >>> from eagerflow_core import data
@@ -60,7 +66,7 @@ class Transformations:
         """
         return self._then(Filter(self._node, _callable(predicate, "Dataset.filter")))
 
-    def flat_map(self, map_func):
+    def flat_map(self, map_func: Callable) -> Dataset:
         """``map_func`` returns a Dataset for each element; their elements follow in turn.
 
         >>> from eagerflow_core import data
@@ -71,8 +77,9 @@ class Transformations:
         fn = _callable(map_func, "Dataset.flat_map")
         return self._then(Interleave(self._node, fn, _node_of, 1, None, "Dataset.flat_map"))
 
-    def interleave(self, map_func, cycle_length=None, block_length=None,
-                   num_parallel_calls=None, deterministic=None):
+    def interleave(self, map_func: Callable, cycle_length: int | None = None,
+                   block_length: int | None = None, num_parallel_calls: int | None = None,
+                   deterministic: bool | None = None) -> Dataset:
         """``map_func`` returns a Dataset for each element; ``cycle_length`` of them (default:
         one per core, as TF) are read in turn, ``block_length`` elements (default 1) at a
         time. They are read in the iterating thread: ``num_parallel_calls`` and
@@ -94,7 +101,7 @@ class Transformations:
         return self._then(Interleave(self._node, fn, _node_of, cycle, block,
                                      "Dataset.interleave"))
 
-    def apply(self, transformation_func):
+    def apply(self, transformation_func: Callable[[Dataset], Dataset]) -> Dataset:
         """``transformation_func(self)``: a reusable chain of transformations.
 
         >>> from eagerflow_core import data
@@ -108,7 +115,7 @@ class Transformations:
                                     f"{type(result).__name__}")
         return result
 
-    def reduce(self, initial_state, reduce_func):
+    def reduce(self, initial_state, reduce_func: Callable):
         """Folds the elements: ``state = reduce_func(state, element)`` from
         ``initial_state``; returns the last state.
 
@@ -125,8 +132,9 @@ class Transformations:
         return state
 
     # -- batching --------------------------------------------------------------------------
-    def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
-              deterministic=None):
+    def batch(self, batch_size: int, drop_remainder: bool = False,
+              num_parallel_calls: int | None = None, deterministic: bool | None = None
+              ) -> Dataset:
         """``batch_size`` consecutive elements stacked along a new axis 0; the last batch is
         smaller unless ``drop_remainder``.
 
@@ -143,8 +151,8 @@ class Transformations:
         size = positive_int(batch_size, "Dataset.batch: batch_size")
         return self._then(Batch(self._node, size, drop_remainder))
 
-    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
-                     drop_remainder=False):
+    def padded_batch(self, batch_size: int, padded_shapes=None, padding_values=None,
+                     drop_remainder: bool = False) -> Dataset:
         """Like ``batch``, for elements of different shapes: each component is padded, with
         ``padding_values`` (default 0), to ``padded_shapes`` (a shape per component; ``None``
         or -1 in it, or no ``padded_shapes`` at all, pads to the largest in the batch).
@@ -158,7 +166,7 @@ class Transformations:
         return self._then(PaddedBatch(self._node, size, padded_shapes, padding_values,
                                       drop_remainder))
 
-    def unbatch(self):
+    def unbatch(self) -> Dataset:
         """Splits each element along axis 0 into elements (``batch``'s inverse).
 
         >>> from eagerflow_core import data
@@ -168,7 +176,8 @@ class Transformations:
         return self._then(Unbatch(self._node))
 
     # -- order -----------------------------------------------------------------------------
-    def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=True):
+    def shuffle(self, buffer_size: int, seed: int | None = None,
+                reshuffle_each_iteration: bool = True) -> Dataset:
         """Shuffles with a buffer of ``buffer_size`` elements, as tf.data: each output is a
         random pick from the buffer, refilled from the input (a buffer as large as the
         dataset is a full shuffle). A ``seed`` makes the orders reproducible; each epoch
@@ -187,7 +196,7 @@ class Transformations:
                                   True if reshuffle_each_iteration is None
                                   else bool(reshuffle_each_iteration)))
 
-    def repeat(self, count=None):
+    def repeat(self, count: int | None = None) -> Dataset:
         """The dataset ``count`` times (forever with ``None`` or -1); each repetition is a new
         epoch of the input (a shuffle above reshuffles).
 
@@ -197,7 +206,7 @@ class Transformations:
         """
         return self._then(Repeat(self._node, count_arg(count, "Dataset.repeat: count")))
 
-    def take(self, count):
+    def take(self, count: int) -> Dataset:
         """The first ``count`` elements (all of them for -1).
 
         >>> from eagerflow_core import data
@@ -206,7 +215,7 @@ class Transformations:
         """
         return self._then(Take(self._node, count_arg(count, "Dataset.take: count")))
 
-    def skip(self, count):
+    def skip(self, count: int) -> Dataset:
         """All but the first ``count`` elements (none for -1).
 
         >>> from eagerflow_core import data
@@ -215,7 +224,7 @@ class Transformations:
         """
         return self._then(Skip(self._node, count_arg(count, "Dataset.skip: count")))
 
-    def shard(self, num_shards, index):
+    def shard(self, num_shards: int, index: int) -> Dataset:
         """Every ``num_shards``-th element from the ``index``-th: the shards of all indices
         partition the dataset (one per worker).
 
@@ -231,7 +240,7 @@ class Transformations:
         return self._then(Shard(self._node, n, i))
 
     # -- the rest --------------------------------------------------------------------------
-    def prefetch(self, buffer_size):
+    def prefetch(self, buffer_size: int) -> Dataset:
         """Runs the pipeline in a background thread, up to ``buffer_size`` elements ahead of
         the loop (``data.AUTOTUNE``: a small default). The thread ends with the iteration.
 
@@ -242,7 +251,7 @@ class Transformations:
         n = positive_int(buffer_size, "Dataset.prefetch: buffer_size", allow=(0, AUTOTUNE))
         return self._then(Prefetch(self._node, AUTOTUNE_BUFFER if n == AUTOTUNE else n))
 
-    def enumerate(self, start=0):
+    def enumerate(self, start: int = 0) -> Dataset:
         """``(index, element)`` pairs, the index an int64 tensor counting from ``start``.
 
         >>> from eagerflow_core import data
@@ -251,7 +260,7 @@ class Transformations:
         """
         return self._then(Enumerate(self._node, int_arg(start, "Dataset.enumerate: start")))
 
-    def concatenate(self, dataset):
+    def concatenate(self, dataset: Dataset) -> Dataset:
         """The elements of this dataset, then those of ``dataset``.
 
         >>> from eagerflow_core import data
@@ -263,7 +272,7 @@ class Transformations:
                                     f"{type(dataset).__name__}")
         return self._then(Concatenate(self._node, dataset._node))
 
-    def cache(self, filename=""):
+    def cache(self, filename: str = "") -> Dataset:
         """Keeps the elements of the first complete epoch in memory and replays them in later
         epochs (only the in-memory cache: ``filename`` must be empty).
 
