@@ -12,6 +12,7 @@ The package face only re-exports; each name lives in a private module or in ``op
 from __future__ import annotations
 
 from . import cuda  # noqa: F401  (ef.cuda namespace)
+from . import data  # noqa: F401  (ef.data namespace: input pipelines)
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
 from . import ops as _ops
@@ -70,6 +71,7 @@ __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats"
             "EagerflowError", "ShapeError", "AxisError", "DTypeError", "ArgumentTypeError",
             "InvalidArgumentError", "OutOfRangeError", "DeviceError", "KernelNotFoundError",
             "KernelError", "PluginError"]
+           + ["data"]
            + ["GradientTape", "GradientTapeError", "Variable", "grad", "value_and_grad", "vjp",
               "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient", "identity"]
            + _ops.__all__)
