@@ -111,7 +111,9 @@ def rebuild_tensor(dtype_name: str, device_name: str, shape: tuple, payload: byt
 
 
 def _reduce(t: Tensor):
-    host = np.ascontiguousarray(t._device.backend.backend.to_host(t._data))
+    host = t._device.backend.backend.to_host(t._data)
+    if not host.flags.c_contiguous:
+        host = host.copy(order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
     return (rebuild_tensor, (t._dtype.name, str(t._device), tuple(host.shape), host.tobytes()))
 
 

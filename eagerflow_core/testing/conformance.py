@@ -36,6 +36,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hyp_seed
 from hypothesis.reporting import with_reporter
 
+from .._dispatch_errors import set_kernel_checks
 from .._errors import DeviceError, EagerflowError, InvalidArgumentError
 from ._report import Report, Result, _known_list, _load_known  # noqa: F401  (Result: API)
 
@@ -477,8 +478,15 @@ def run(backend: str, *, ops=None, dtypes=None, checks=CHECKS, strict=False, max
                     settings={"max_examples": max_examples, "seed": seed})
     rows, skipped = plan(target, opdb, ops, dtypes)
     report.results += skipped
-    for info, dtype in _progress(rows, progress):
-        report.results += target.check_row(info, dtype)
+    # Every kernel result is checked against the op's shape and dtype rules while the kit
+    # runs (issue #9): a kernel that computes in float16 for float32 or returns (4, 4) for a
+    # sum fails here, even though eager code would cast or trust it.
+    set_kernel_checks(True)
+    try:
+        for info, dtype in _progress(rows, progress):
+            report.results += target.check_row(info, dtype)
+    finally:
+        set_kernel_checks(None)
     if json_path is not None:
         report.to_json(json_path)
     return report
