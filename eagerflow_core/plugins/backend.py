@@ -91,6 +91,14 @@ class Backend:
         """The device index a raw array lives on (single-device backends: 0)."""
         return 0
 
+    def kernel_dtypes(self) -> dict[str, Any]:
+        """Ops whose kernel takes fewer dtypes than the backend has: ``{op name: dtype names}``
+        (JAX's linalg has no float16). The core then computes such an op in the nearest wider
+        dtype of the same kind that the kernel takes and casts the result back; with none, the
+        call raises KernelNotFoundError naming the dtypes the kernel takes. Ops not listed take
+        every dtype of ``native_dtypes()``."""
+        return {}
+
     def known_failures(self) -> list[dict]:
         """Conformance checks this backend knows it fails: dicts with ``op``, ``dtype``,
         ``check`` (``"*"`` matches any) and ``reason``. Declared, never a blanket skip."""

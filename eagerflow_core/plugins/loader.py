@@ -139,6 +139,14 @@ class LoadedBackend:
             self.from_native = {}
             for dt, nat in native.items():
                 self.from_native.setdefault(nat, dt)
+            try:
+                declared = dict(b.kernel_dtypes() or {})
+            except Exception as exc:  # noqa: BLE001
+                self.status, self.reason = "failed", f"kernel_dtypes() raised {type(exc).__name__}: {exc}"
+                raise DeviceError(f"backend {self.name!r} failed to initialise: {self.reason}") from exc
+            if declared:
+                from .restrict import restrict
+                kernels = restrict(kernels, declared, native, self.from_native, self.name)
             self.kernels = kernels
             self.ready = True
 
