@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
+from . import random  # noqa: F401  (ef.random namespace)
 from . import ops as _ops
 from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad,
                        hessian, jacobian, jvp, stop_gradient, value_and_grad, vjp)
