@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
+from . import losses  # noqa: F401  (ef.losses namespace)
+from . import metrics  # noqa: F401  (ef.metrics namespace)
 from . import random  # noqa: F401  (ef.random namespace)
 from . import ops as _ops
 from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad,
@@ -65,4 +67,5 @@ __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats"
             "KernelError", "PluginError"]
            + ["GradientTape", "GradientTapeError", "Variable", "grad", "value_and_grad", "vjp",
               "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient"]
-           + _ops.__all__)
+           + _ops.__all__
+           + ["random", "losses", "metrics"])
