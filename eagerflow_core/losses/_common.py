@@ -82,8 +82,8 @@ def divide_no_nan(a: Tensor, b: Tensor) -> Tensor:
     return where(nonzero, a / where(nonzero, b, 1), 0)
 
 
-def weights_like(values: Tensor, weights: Tensor, who: str) -> Tensor:
-    """``weights`` shaped to multiply ``values``: Keras' rank fix, then leading axes aligned
+def weights_like(values: Tensor, weights: Tensor, who: str) -> tuple[Tensor, Tensor]:
+    """``(values, weights)`` shaped to multiply: Keras' rank fix, then leading axes aligned
     (a weight per example scales all of that example's losses, TensorFlow's rule), then the
     usual broadcasting; anything else is a ShapeError naming both shapes."""
     values, weights = squeeze_or_expand_to_same_rank(values, weights)
@@ -96,7 +96,7 @@ def weights_like(values: Tensor, weights: Tensor, who: str) -> Tensor:
     if not ok:
         raise ShapeError(f"{who}: sample_weight of shape {weights.shape} does not fit the "
                          f"per-example values of shape {values.shape}")
-    return weights
+    return values, weights
 
 
 def reduce_weighted(values: Tensor, sample_weight, reduction, who: str, mask=None) -> Tensor:
@@ -111,9 +111,12 @@ def reduce_weighted(values: Tensor, sample_weight, reduction, who: str, mask=Non
     if sample_weight is not None:
         sw = as_tensor(sample_weight, who, "sample_weight", dtype=values.dtype,
                        device=values.device)
-        weight = sw if weight is None else weights_like(weight, sw, who) * weight
+        if weight is not None:
+            weight, sw = weights_like(weight, sw, who)
+            sw = sw * weight
+        weight = sw
     if weight is not None:
-        weight = weights_like(values, weight, who)
+        values, weight = weights_like(values, weight, who)
         values = values * weight
     return reduce_values(values, weight, reduction)
 

@@ -62,18 +62,19 @@ def _permutation_shape(*shapes, n=0, **params) -> tuple[int, ...]:
     return (n,)
 
 
+# internal=True: no public function takes (key, counter); users draw through ef.random.
 uniform_op = defop("random.uniform", family="random", nin=0, dtype_rule=_floating,
-                   shape_rule=_shape_param, differentiable=False,
+                   shape_rule=_shape_param, differentiable=False, internal=True,
                    posparams=("key", "counter", "shape", "dtype"),
                    doc="Uniform values in [0, 1): the stateless, counter-based kernel of "
                        "ef.random.")
 normal_op = defop("random.normal", family="random", nin=0, dtype_rule=_floating,
-                  shape_rule=_shape_param, differentiable=False,
+                  shape_rule=_shape_param, differentiable=False, internal=True,
                   posparams=("key", "counter", "shape", "dtype"),
                   doc="Standard normal values: the stateless, counter-based kernel of ef.random.")
 permutation_op = defop("random.permutation", family="random", nin=0,
                        dtype_rule=_permutation_dtype, shape_rule=_permutation_shape,
-                       differentiable=False, posparams=("key", "counter", "n"),
+                       differentiable=False, internal=True, posparams=("key", "counter", "n"),
                        doc="A random permutation of range(n) (optional kernel of ef.random).")
 
 
@@ -92,7 +93,7 @@ def shape_of(shape, who: str) -> tuple[int, ...]:
         shape = (shape,)
     try:
         out = tuple(_index(d) for d in shape)
-    except TypeError:
+    except (TypeError, AttributeError):
         raise ArgumentTypeError(f"{who}: shape must be an int or a sequence of ints, got "
                                 f"{shape!r}") from None
     if any(d < 0 for d in out):
