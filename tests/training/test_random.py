@@ -561,3 +561,18 @@ def test_conformance_kit_catches_a_broken_random_kernel():
         failed = [r for r in report.results if r.status == "fail"]
         assert failed and failed[0].check == "values", report.summary()
         assert __import__("re").search(why, failed[0].message), failed[0].message
+
+
+def test_numpy_kernels_are_philox_substreams_and_keep_no_state():
+    """The NumPy backend's kernel at (key, counter) is NumPy's Philox at key ``key`` and
+    counter ``counter * 2**64`` (the documented substream), whatever ran before on the thread."""
+    from eagerflow_numpy import _random as R
+    for key, counter in [(0, 0), (2 ** 64 - 1, 2 ** 64 - 1), (12345, 7)]:
+        R.uniform(1, 2, (3,), np.float32)       # leaves the thread's generator mid-stream
+        fresh = np.random.Generator(np.random.Philox(key=key, counter=counter << 64))
+        np.testing.assert_array_equal(R.normal(key, counter, (7,), np.float32),
+                                      fresh.standard_normal(7, dtype=np.float32))
+        fresh = np.random.Generator(np.random.Philox(key=key, counter=counter << 64))
+        np.testing.assert_array_equal(R.uniform(key, counter, (5,), np.float64), fresh.random(5))
+        fresh = np.random.Generator(np.random.Philox(key=key, counter=counter << 64))
+        np.testing.assert_array_equal(R.permutation(key, counter, 9), fresh.permutation(9))

@@ -10,6 +10,8 @@ ziggurat's rejections included) and draws at different counters never share a bl
 
 from __future__ import annotations
 
+import threading
+
 import ml_dtypes
 import numpy as np
 
@@ -21,8 +23,23 @@ _HALF = np.dtype(np.float16)
 _BITS = {_HALF: 11, _BFLOAT16: 8}
 
 
+_tls = threading.local()
+_EMPTY_BUFFER = np.zeros(4, np.uint64)
+
+
 def _generator(key: int, counter: int) -> np.random.Generator:
-    return np.random.Generator(np.random.Philox(key=key, counter=counter << 64))
+    """A Philox generator at ``(key, counter)``. Constructing one costs about five times
+    setting its state (``Philox()`` gathers OS entropy it then discards), so each thread keeps
+    one and moves it; a kernel call completes before the same thread starts another."""
+    gen = getattr(_tls, "generator", None)
+    if gen is None:
+        gen = _tls.generator = np.random.Generator(np.random.Philox(0))
+    gen.bit_generator.state = {
+        "bit_generator": "Philox",
+        "state": {"counter": np.array([0, counter, 0, 0], np.uint64),
+                  "key": np.array([key, 0], np.uint64)},
+        "buffer": _EMPTY_BUFFER, "buffer_pos": 4, "has_uint32": 0, "uinteger": 0}
+    return gen
 
 
 def uniform(key, counter, shape, dtype, /):
