@@ -12,8 +12,8 @@ import re
 
 from .._dtypes import as_dtype
 from . import _functions as F
-from ._common import (check_reduction, float_pred, reduce_weighted,
-                      squeeze_or_expand_to_same_rank, as_tensor)
+from ._common import (as_tensor, check_reduction, float_pred, reduce_weighted,
+                      squeeze_or_expand_to_same_rank)
 
 
 def _snake(name: str) -> str:
@@ -107,7 +107,21 @@ class MeanAbsoluteError(LossFunctionWrapper):
         super().__init__(F.mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
 
 
-class BinaryCrossentropy(LossFunctionWrapper):
+class _SmoothedCrossentropy(LossFunctionWrapper):
+    """The binary and categorical cross-entropies: ``from_logits``, ``label_smoothing``,
+    ``axis``; the name defaults to the function's."""
+
+    function = None  # the loss function, set by each subclass
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name=None, dtype=None):
+        fn = type(self).function
+        super().__init__(fn, reduction=reduction, name=name or fn.__name__, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+        self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
+
+
+class BinaryCrossentropy(_SmoothedCrossentropy):
     """Binary cross-entropy (Keras' ``BinaryCrossentropy``); see
     :func:`binary_crossentropy`.
 
@@ -121,14 +135,10 @@ class BinaryCrossentropy(LossFunctionWrapper):
     0.2436
     """
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
-        super().__init__(F.binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
-        self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
+    function = staticmethod(F.binary_crossentropy)
 
 
-class CategoricalCrossentropy(LossFunctionWrapper):
+class CategoricalCrossentropy(_SmoothedCrossentropy):
     """Categorical cross-entropy with one-hot labels (Keras' ``CategoricalCrossentropy``);
     see :func:`categorical_crossentropy`.
 
@@ -138,11 +148,7 @@ class CategoricalCrossentropy(LossFunctionWrapper):
     1.1769
     """
 
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
-        super().__init__(F.categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
-        self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
+    function = staticmethod(F.categorical_crossentropy)
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):

@@ -89,14 +89,19 @@ def weights_like(values: Tensor, weights: Tensor, who: str) -> tuple[Tensor, Ten
     values, weights = squeeze_or_expand_to_same_rank(values, weights)
     if weights.ndim < values.ndim and weights.shape == values.shape[:weights.ndim]:
         weights = reshape(weights, weights.shape + (1,) * (values.ndim - weights.ndim))
+    check_weights_fit(weights.shape, values.shape, who)
+    return values, weights
+
+
+def check_weights_fit(weights_shape, values_shape, who: str) -> None:
+    """ShapeError unless weights of ``weights_shape`` broadcast to ``values_shape``."""
     try:
-        ok = broadcast_shapes(values.shape, weights.shape) == values.shape
+        ok = broadcast_shapes(values_shape, weights_shape) == tuple(values_shape)
     except ShapeError:
         ok = False
     if not ok:
-        raise ShapeError(f"{who}: sample_weight of shape {weights.shape} does not fit the "
-                         f"per-example values of shape {values.shape}")
-    return values, weights
+        raise ShapeError(f"{who}: sample_weight of shape {weights_shape} does not fit the "
+                         f"per-example values of shape {values_shape}")
 
 
 def reduce_weighted(values: Tensor, sample_weight, reduction, who: str, mask=None) -> Tensor:

@@ -44,11 +44,19 @@ def _axis(axis, ndim: int, who: str) -> int:
                         f"dimensions") from None
 
 
-def _smoothing(label_smoothing, who: str) -> float:
+def _smoothed(who, y_true, y_pred, axis, label_smoothing, classes=None):
+    """``(y_true, y_pred, axis)`` for a cross-entropy: same shapes, the class axis, and the
+    labels mixed with the uniform distribution over ``classes`` (default: the class axis's
+    size; binary labels move towards 0.5) by ``label_smoothing``."""
+    y_true, y_pred = _pair(who, y_true, y_pred)
+    same_shape(who, y_true, y_pred)
+    ax = _axis(axis, y_pred.ndim, who)
     ls = float(label_smoothing)
     if not 0.0 <= ls <= 1.0:
         raise InvalidArgumentError(f"{who}: label_smoothing must be in [0, 1], got {ls}")
-    return ls
+    if ls:
+        y_true = y_true * (1.0 - ls) + ls / (classes or y_pred.shape[ax])
+    return y_true, y_pred, ax
 
 
 def _regression(who, y_true, y_pred, elementwise) -> Tensor:
@@ -106,13 +114,8 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     ...                               from_logits=True)
     ef.Tensor([0.31326163, 0.6931472 ], shape=(2,), dtype=float32, device='cpu:0')
     """
-    who = "binary_crossentropy"
-    y_true, y_pred = _pair(who, y_true, y_pred)
-    same_shape(who, y_true, y_pred)
-    ax = _axis(axis, y_pred.ndim, who)
-    ls = _smoothing(label_smoothing, who)
-    if ls:
-        y_true = y_true * (1.0 - ls) + 0.5 * ls
+    y_true, y_pred, ax = _smoothed("binary_crossentropy", y_true, y_pred, axis, label_smoothing,
+                                   classes=2)
     if from_logits:
         ce = _sigmoid_cross_entropy_with_logits(y_true, y_pred)
     else:
@@ -135,13 +138,8 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     >>> ef.losses.categorical_crossentropy(y_true, y_pred)
     ef.Tensor([0.05129331, 2.3025851 ], shape=(2,), dtype=float32, device='cpu:0')
     """
-    who = "categorical_crossentropy"
-    y_true, y_pred = _pair(who, y_true, y_pred)
-    same_shape(who, y_true, y_pred)
-    ax = _axis(axis, y_pred.ndim, who)
-    ls = _smoothing(label_smoothing, who)
-    if ls:
-        y_true = y_true * (1.0 - ls) + ls / y_pred.shape[ax]
+    y_true, y_pred, ax = _smoothed("categorical_crossentropy", y_true, y_pred, axis,
+                                   label_smoothing)
     if from_logits:
         return softmax_cross_entropy_with_logits(y_true, y_pred, axis=ax)
     p = clip(y_pred / ef_sum(y_pred, axis=ax, keepdims=True), EPSILON, 1.0 - EPSILON)

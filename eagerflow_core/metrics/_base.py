@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 
 from .._dtypes import as_dtype, float32
-from .._errors import ShapeError
 from .._tensor import Tensor
 from ..autodiff import Variable, stop_gradient
-from ..losses._common import as_tensor, divide_no_nan, squeeze_or_expand_to_same_rank
-from ..ops._rules import broadcast_shapes
+from ..losses._common import (as_tensor, check_weights_fit, divide_no_nan,
+                              squeeze_or_expand_to_same_rank)
 from ..ops.creation import astype, zeros
 from ..ops.manipulation import broadcast_to
 from ..ops.statistical import mean
@@ -105,13 +104,7 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype, who):
         w_nd, v_nd = sw.ndim, values.ndim
         if v_nd > w_nd:
             values = reduce_fn(values, axis=tuple(range(w_nd, v_nd)))
-        try:
-            fits = broadcast_shapes(sw.shape, values.shape) == values.shape
-        except ShapeError:
-            fits = False
-        if not fits:
-            raise ShapeError(f"{who}: sample_weight of shape {sw.shape} does not fit the values "
-                             f"of shape {values.shape}")
+        check_weights_fit(sw.shape, values.shape, who)
         sw = broadcast_to(sw, values.shape)
         values = values * sw
         if w_nd > 1:

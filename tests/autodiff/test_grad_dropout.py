@@ -114,8 +114,8 @@ def test_tape_keeps_no_float_intermediate():
     with ef.GradientTape() as tape:
         tape.watch(x)
         y = ef.nn.dropout(x, 0.5, seed=1)
-    # the one record tracks x and y only (the mask is an untracked bool input)
-    assert tape.held_bytes() == x.size * 8 + y.size * 8
+    # one record: x, y and at most the bool mask (op by op it would add two float arrays)
+    assert tape.held_bytes() <= x.size * 8 + y.size * 8 + x.size
     np.testing.assert_array_equal(tape.gradient(y, x).numpy() != 0, y.numpy() != 0)
 
 
