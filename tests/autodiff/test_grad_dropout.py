@@ -144,3 +144,11 @@ def test_dropout_of_a_variable_reaches_the_variable():
     g = tape.gradient(y, v)
     np.testing.assert_array_equal(g.numpy(), ef.nn.dropout(ef.ones((8,), dtype=ef.float64), 0.5,
                                                            seed=3).numpy())
+
+
+def test_forward_mode_agrees():
+    # dropout with a fixed seed is linear in x: its JVP is the same dropout of the tangent
+    x, v = x64((6, 5)), x64((6, 5), seed=2)
+    y, jv = ef.jvp(lambda x: ef.nn.dropout(x, 0.4, seed=1), (x,), (v,))
+    np.testing.assert_allclose(jv.numpy(), ef.nn.dropout(v, 0.4, seed=1).numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(y.numpy(), ef.nn.dropout(x, 0.4, seed=1).numpy())
