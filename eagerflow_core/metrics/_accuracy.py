@@ -100,7 +100,8 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5) -> Tensor:
     in, a non-finite score as out).
 
     >>> import eagerflow_core as ef
-    >>> ef.metrics.sparse_top_k_categorical_accuracy([2, 1], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]], k=1)
+    >>> scores = [[0.1, 0.9, 0.8], [0.05, 0.95, 0]]
+    >>> ef.metrics.sparse_top_k_categorical_accuracy([2, 1], scores, k=1)
     ef.Tensor([0., 1.], shape=(2,), dtype=float32, device='cpu:0')
     """
     who = "sparse_top_k_categorical_accuracy"

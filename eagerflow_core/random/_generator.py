@@ -93,22 +93,22 @@ class Generator:
 
     # -- construction and state ----------------------------------------------------------------
     @classmethod
-    def from_seed(cls, seed) -> "Generator":
+    def from_seed(cls, seed) -> Generator:
         """A generator whose sequence is fixed by the int ``seed``."""
         return cls(seed)
 
     @classmethod
-    def from_non_deterministic_state(cls) -> "Generator":
+    def from_non_deterministic_state(cls) -> Generator:
         """A generator seeded from operating-system entropy (``secrets``)."""
         return cls()
 
     @classmethod
-    def from_state(cls, state) -> "Generator":
+    def from_state(cls, state) -> Generator:
         """A generator continuing from ``state``, a ``(key, counter)`` pair from :attr:`state`."""
         return cls(state=state)
 
     @classmethod
-    def from_key(cls, key: int, counter: int = 0) -> "Generator":
+    def from_key(cls, key: int, counter: int = 0) -> Generator:
         return cls(state=(key, counter))
 
     @property
@@ -136,7 +136,7 @@ class Generator:
         """Advance by ``delta`` draws, as if that many had been made."""
         self._take(int(delta))
 
-    def split(self, count: int = 1) -> list["Generator"]:
+    def split(self, count: int = 1) -> list[Generator]:
         """``count`` new generators whose streams are independent of this one's and of each
         other's (each gets its own key, derived from this generator's key and a counter it
         takes, so splitting is reproducible too)."""

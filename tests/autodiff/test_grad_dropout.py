@@ -90,7 +90,8 @@ def test_errors_are_clear():
             ef.nn.dropout(x, bad)
     with pytest.raises(ef.ArgumentTypeError, match="rate must be a float"):
         ef.nn.dropout(x, "0.5")
-    with pytest.raises(ef.ShapeError, match=r"noise_shape \(2, 2\) does not fit x of shape \(2, 3\)"):
+    with pytest.raises(ef.ShapeError,
+                       match=r"noise_shape \(2, 2\) does not fit x of shape \(2, 3\)"):
         ef.nn.dropout(x, 0.5, noise_shape=(2, 2))
     with pytest.raises(ef.ShapeError, match="noise_shape"):
         ef.nn.dropout(x, 0.5, noise_shape=(3,))

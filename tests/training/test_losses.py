@@ -38,7 +38,7 @@ def test_keras_documented_values():
                         0.5666667, rel_tol=1e-6)
     y_true, logits = [[0.0, 1.0], [0.0, 0.0]], [[-18.6, 0.51], [2.94, -12.8]]
     bce = losses.BinaryCrossentropy(from_logits=True)
-    softplus = lambda x: math.log1p(math.exp(-abs(x))) + max(x, 0)  # noqa: E731
+    softplus = lambda x: math.log1p(math.exp(-abs(x))) + max(x, 0)
     rows = [(softplus(-18.6) + softplus(0.51) - 0.51) / 2, (softplus(2.94) + softplus(-12.8)) / 2]
     assert math.isclose(float(bce(y_true, logits)), sum(rows) / 2, rel_tol=1e-6)
     assert math.isclose(float(bce(y_true, logits, sample_weight=[0.8, 0.2])),
@@ -252,14 +252,16 @@ def test_second_order_gradients_of_every_loss():
 # -- errors --------------------------------------------------------------------------------------
 
 def test_shape_mismatches_name_both_shapes():
-    with pytest.raises(ef.ShapeError, match=r"y_true of shape \(2, 3\) and y_pred of shape \(2, 4\)"):
+    with pytest.raises(ef.ShapeError,
+                       match=r"y_true of shape \(2, 3\) and y_pred of shape \(2, 4\)"):
         losses.binary_crossentropy(ef.zeros((2, 3)), ef.zeros((2, 4)))
     with pytest.raises(ef.ShapeError, match=r"y_true of shape \(4,\) and y_pred of shape \(4, 3\)"):
         losses.mean_squared_error(ef.zeros(4), ef.zeros((4, 3)))
     with pytest.raises(ef.ShapeError, match=r"y_true of shape \(3,\) does not match y_pred of "
                                             r"shape \(2, 5\)"):
         losses.sparse_categorical_crossentropy(ef.asarray([0, 1, 2]), ef.zeros((2, 5)))
-    with pytest.raises(ef.ShapeError, match=r"y_true of shape \(2, 3\) and y_pred of shape \(2, 2\)"):
+    with pytest.raises(ef.ShapeError,
+                       match=r"y_true of shape \(2, 3\) and y_pred of shape \(2, 2\)"):
         losses.CategoricalCrossentropy()(ef.zeros((2, 3)), ef.zeros((2, 2)))
     with pytest.raises(ef.ShapeError, match=r"sample_weight of shape \(3,\)"):
         losses.MeanSquaredError()(ef.zeros((2, 3)), ef.zeros((2, 3)), sample_weight=[1.0, 2.0, 3.0])
@@ -287,8 +289,9 @@ def test_other_errors():
 
 def test_get_and_config():
     assert losses.get("mae") is losses.mean_absolute_error
-    assert isinstance(losses.get("SparseCategoricalCrossentropy"), losses.SparseCategoricalCrossentropy)
-    fn = lambda y, p: p  # noqa: E731
+    assert isinstance(losses.get("SparseCategoricalCrossentropy"),
+                      losses.SparseCategoricalCrossentropy)
+    fn = lambda y, p: p
     assert losses.get(fn) is fn
     cfg = losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1).get_config()
     assert cfg["from_logits"] is True and cfg["reduction"] == "sum_over_batch_size"

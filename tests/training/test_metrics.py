@@ -52,7 +52,8 @@ def test_accuracy_metrics():
     b = metrics.BinaryAccuracy()
     assert float(b([[1], [1], [0], [0]], [[0.98], [1], [0], [0.6]])) == 0.75
     b.reset_state()
-    assert float(b([[1], [1], [0], [0]], [[0.98], [1], [0], [0.6]], sample_weight=[1, 0, 0, 1])) == 0.5
+    weighted = b([[1], [1], [0], [0]], [[0.98], [1], [0], [0.6]], sample_weight=[1, 0, 0, 1])
+    assert float(weighted) == 0.5
     assert float(metrics.BinaryAccuracy(threshold=0.7)([[1], [0]], [[0.65], [0.65]])) == 0.5
     c = metrics.CategoricalAccuracy()
     assert float(c([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]])) == 0.5
@@ -74,8 +75,10 @@ def test_accuracy_metrics():
 def test_top_k_ties_and_non_finite_follow_tensorflow():
     # the label's score ties with the best one: in the top 1 (TensorFlow's in_top_k)
     assert float(metrics.sparse_top_k_categorical_accuracy([1], [[0.5, 0.5, 0.0]], k=1)[0]) == 1.0
-    assert float(metrics.sparse_top_k_categorical_accuracy([0], [[ef.nan, 0.5, 0.0]], k=3)[0]) == 0.0
-    assert float(metrics.SparseTopKCategoricalAccuracy()([3], [[0.1, 0.2, 0.3, 0.0, 0.4, 0.5]])) == 0.0
+    top_k = metrics.sparse_top_k_categorical_accuracy
+    assert float(top_k([0], [[ef.nan, 0.5, 0.0]], k=3)[0]) == 0.0
+    assert float(metrics.SparseTopKCategoricalAccuracy()([3], [[0.1, 0.2, 0.3, 0.0, 0.4, 0.5]])) \
+        == 0.0
 
 
 # -- against references on drawn data ---------------------------------------------------------
@@ -173,9 +176,11 @@ def test_subclassing_metric():
 # -- errors -------------------------------------------------------------------------------------
 
 def test_errors_name_the_shapes():
-    with pytest.raises(ef.ShapeError, match=r"y_true of shape \(2, 3\) and y_pred of shape \(2, 4\)"):
+    with pytest.raises(ef.ShapeError,
+                       match=r"y_true of shape \(2, 3\) and y_pred of shape \(2, 4\)"):
         metrics.CategoricalAccuracy().update_state(ef.zeros((2, 3)), ef.zeros((2, 4)))
-    with pytest.raises(ef.ShapeError, match=r"y_true of shape \(3,\) does not match y_pred of shape \(2, 4\)"):
+    with pytest.raises(ef.ShapeError,
+                       match=r"y_true of shape \(3,\) does not match y_pred of shape \(2, 4\)"):
         metrics.SparseCategoricalAccuracy().update_state([0, 1, 2], ef.zeros((2, 4)))
     with pytest.raises(ef.ShapeError, match=r"y_true of shape \(4,\) and y_pred of shape \(3,\)"):
         metrics.Accuracy().update_state([1, 2, 3, 4], [1, 2, 3])

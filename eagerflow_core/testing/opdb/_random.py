@@ -79,7 +79,8 @@ def _moments_ok(host, mean, var, what):
     if n < 1000:
         return
     m = float(np.mean(host))
-    assert abs(m - mean) <= 6 * math.sqrt(var / n), f"{what}: mean {m} of {n} draws, expected {mean}"
+    assert abs(m - mean) <= 6 * math.sqrt(var / n), \
+        f"{what}: mean {m} of {n} draws, expected {mean}"
     v = float(np.var(host))
     # var of the sample variance ~ (mu4 - var**2) / n; 2 * var**2 / n is enough for both laws
     assert abs(v - var) <= 6 * math.sqrt(2 * var ** 2 / n) + 1e-3, \
@@ -138,8 +139,8 @@ def _noise_shapes(shape):
 def _dropout_samples(draw, dtype, sides=shapes(min_dims=1, max_side=6)):
     shape = draw(sides)
     x = draw(away(dtype, shape, 0.25, 4.0))  # never 0: a 0 in the result means "dropped"
-    kwargs = {"rate": draw(st.sampled_from([0.0, 0.1, 0.5, 0.9])), "seed": draw(st.integers(0, 2 ** 31)),
-              "noise_shape": draw(_noise_shapes(shape))}
+    kwargs = {"rate": draw(st.sampled_from([0.0, 0.1, 0.5, 0.9])),
+              "seed": draw(st.integers(0, 2 ** 31)), "noise_shape": draw(_noise_shapes(shape))}
     return Sample((x,), kwargs)
 
 
@@ -158,7 +159,8 @@ def _check_dropout(sample, out):
     tol = {"float16": 2e-3, "bfloat16": 2e-2}.get(out.dtype.name, 1e-6)
     want = x / (1 - rate)
     bad = kept & ~np.isclose(got, want, rtol=tol, atol=0)
-    assert not bad.any(), f"kept values are not x / (1 - rate): got {got[bad][:3]}, want {want[bad][:3]}"
+    assert not bad.any(), \
+        f"kept values are not x / (1 - rate): got {got[bad][:3]}, want {want[bad][:3]}"
     noise = sample.kwargs["noise_shape"]
     for axis, d in enumerate(noise or ()):
         if d == 1 and x.shape[axis] > 1:
