@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from .._dtypes import as_dtype
+from ..ops.creation import astype
 from . import _functions as F
 from ._common import (as_tensor, check_reduction, float_pred, reduce_weighted,
                       squeeze_or_expand_to_same_rank)
@@ -25,7 +26,7 @@ class Loss:
     example; ``__call__`` weights and reduces.
 
     ``dtype`` (default: ``y_pred``'s float dtype, float32 for 16-bit floats and integers)
-    is the dtype the loss is computed in.
+    is the dtype of the inputs and of the result; 16-bit floats are computed in float32.
 
     >>> import eagerflow_core as ef
     >>> class Cube(ef.losses.Loss):
@@ -45,7 +46,8 @@ class Loss:
         y_pred = float_pred(y_pred, who, self.dtype)
         y_true = as_tensor(y_true, who, "y_true", device=y_pred.device)
         losses, mask = self._losses_and_mask(y_true, y_pred)
-        return reduce_weighted(losses, sample_weight, self.reduction, who, mask=mask)
+        out = reduce_weighted(losses, sample_weight, self.reduction, who, mask=mask)
+        return out if self.dtype is None or out.dtype is self.dtype else astype(out, self.dtype)
 
     def _losses_and_mask(self, y_true, y_pred):
         return self.call(y_true, y_pred), None

@@ -221,6 +221,7 @@ def test_dtypes():
     d = ef.asarray([[0.2, 0.8]], dtype=ef.float64)
     assert losses.binary_crossentropy(d, d).dtype is ef.float64
     assert losses.MeanSquaredError(dtype="float64")(half, half).dtype is ef.float64
+    assert losses.MeanSquaredError(dtype="float16")(d, d).dtype is ef.float16
     assert losses.sparse_categorical_crossentropy(ef.asarray([1.0]), d).dtype is ef.float64
 
 
