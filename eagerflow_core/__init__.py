@@ -15,6 +15,9 @@ from . import cuda  # noqa: F401  (ef.cuda namespace)
 from . import data  # noqa: F401  (ef.data namespace: input pipelines)
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
+from . import losses  # noqa: F401  (ef.losses namespace)
+from . import metrics  # noqa: F401  (ef.metrics namespace)
+from . import random  # noqa: F401  (ef.random namespace)
 from . import ops as _ops
 from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad, identity,
                        hessian, jacobian, jvp, stop_gradient, value_and_grad, vjp)
@@ -74,7 +77,8 @@ __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats"
            + ["data"]
            + ["GradientTape", "GradientTapeError", "Variable", "grad", "value_and_grad", "vjp",
               "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient", "identity"]
-           + _ops.__all__)
+           + _ops.__all__
+           + ["random", "losses", "metrics"])
 
 import sys as _sys  # noqa: E402
 

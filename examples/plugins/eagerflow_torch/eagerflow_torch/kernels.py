@@ -15,6 +15,8 @@ import torch
 
 from eagerflow_core.plugins import kernels_from_namespace
 
+from . import _random
+
 _HALF = (torch.float16, torch.bfloat16)
 _INT = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
 # torch indexes with int32/int64 tensors only, and reads a uint8 tensor as a boolean mask.
@@ -421,6 +423,7 @@ def build_table(xp) -> dict:
         "getitem": _getitem, "setitem": _setitem, "index_add": _index_add,
     })
     table["linalg.vector_norm"] = _vector_norm(table["linalg.vector_norm"])
+    table.update(_random.KERNELS)  # the stateless kernels of ef.random
     for name in _LINALG:
         key = f"linalg.{name}"
         if key in table:
