@@ -132,3 +132,37 @@ def test_native_dtypes_are_normalised_by_the_kit():
         for dt, native in dev.native.items():
             assert isinstance(native, np.dtype), dt
             assert dev.backend.from_native[np.empty(0, dtype=native).dtype] is dt
+
+
+def test_a_kernel_may_declare_the_dtypes_it_takes(checks):
+    calls = []
+
+    def exp32(x):
+        calls.append(x.dtype)
+        assert x.dtype in (np.float32, np.float64), x.dtype
+        return np.exp(x)
+
+    class Narrow(ToyBackend):
+        def kernels(self):
+            table = super().kernels()
+            table["exp"] = exp32
+            return table
+
+        def kernel_dtypes(self):
+            return {"exp": ["float32", "float64"], "linalg.inv": ["float32"]}
+
+    class Plugin:
+        @hookimpl
+        def eagerflow_backend(self):
+            return Narrow(device_type="narrow")
+
+    with H.registered(narrow=Plugin()):
+        x = ef.asarray(np.array([0.0, 1.0], np.float16), device="narrow")
+        y = ef.exp(x)  # computed in float32, cast back: the kernel-check mode is satisfied
+        assert y.dtype == ef.float16 and calls == [np.float32]
+        np.testing.assert_allclose(y.numpy().astype(np.float64), [1.0, np.e], rtol=1e-3)
+        assert ef.exp(ef.ones(2, device="narrow")).dtype == ef.float32  # untouched dtypes
+        with pytest.raises(ef.KernelNotFoundError, match=r"linalg.inv: backend 'narrow'\'s kernel "
+                                                         r"takes float32, not float64"):
+            ef.linalg.inv(ef.eye(2, dtype=ef.float64, device="narrow"))
+        assert ef.linalg.inv(ef.eye(2, dtype=ef.float16, device="narrow")).dtype == ef.float16
