@@ -33,7 +33,6 @@ from .._tensor import Tensor
 from . import _rules as R
 from ._define import public
 from .creation import asarray, astype, zeros
-from .elementwise import real
 from .manipulation import concat
 
 _NORMS = ("backward", "ortho", "forward")
@@ -483,13 +482,13 @@ def _fit_all(t, axes, shape):
     return t
 
 
-def _hermitian(t, n, axis):
+def _hermitian(t, n, axis, factor=2.0):
     """``t`` (the n // 2 + 1 non-negative frequencies of an n-point real signal) with each
-    frequency that stands for itself and its mirror image counted twice: the adjoint of
-    extending a half spectrum to a Hermitian one (irfft, hfft)."""
+    frequency that stands for itself and its mirror image multiplied by ``factor``: 2 is the
+    adjoint of extending a half spectrum to a Hermitian one (irfft, hfft)."""
     m = t.shape[axis]
     w = np.ones(m)
-    w[1:n - m + 1] = 2.0
+    w[1:n - m + 1] = factor
     w = w.reshape((m,) + (1,) * (t.ndim - axis - 1))
     return t * asarray(w, dtype=R.real_dtype(t.dtype), device=t.device)
 
@@ -501,11 +500,14 @@ def _c2c_vjp(adjoint):
 
 
 def _r2c_vjp(adjoint):
-    # rfft keeps the first n // 2 + 1 outputs of a complex transform of a real input: pad the
-    # cotangent back to n points with zeros, transform back, keep the real part.
+    # rfft keeps the first m = n // 2 + 1 outputs of a complex transform of a real input, so
+    # its adjoint is Re(ifft(g zero-padded to n points)). That is a complex-to-real transform
+    # of g whose doubled frequencies are halved: Re(sum_k<m g_k e^(i theta k)) = irfft(h) with
+    # h = g, h_k = g_k / 2 for the k that irfft mirrors (half the work of the complex ifft,
+    # and no padded copy). ihfft(x) = conj(rfft(x)) with the dual norm: its adjoint is hfft's.
     def rule(g, ans, x, *, n, axis, norm):
-        full = adjoint(_fit(g, axis, n), axis=axis, norm=_DUAL[norm])
-        return _fit(real(full), axis, x.shape[axis])
+        full = adjoint(_hermitian(g, n, axis, 0.5), n=n, axis=axis, norm=_DUAL[norm])
+        return _fit(full, axis, x.shape[axis])
     return rule
 
 
@@ -525,8 +527,9 @@ def _c2cn_vjp(adjoint):
 
 
 def _rfftn_vjp(g, ans, x, *, s, axes, norm):
-    full = ifftn(_fit(g, axes[-1], s[-1]), axes=axes, norm=_DUAL[norm])
-    return _fit_all(real(full), axes, x.shape)
+    # as rfft's, with the c2c transforms over the other axes commuting with the weights
+    full = irfftn(_hermitian(g, s[-1], axes[-1], 0.5), s=s, axes=axes, norm=_DUAL[norm])
+    return _fit_all(full, axes, x.shape)
 
 
 def _irfftn_vjp(g, ans, x, *, s, axes, norm):
@@ -538,8 +541,8 @@ defvjp(fft, _c2c_vjp(ifft))
 defvjp(ifft, _c2c_vjp(fft))
 defvjp(fftn, _c2cn_vjp(ifftn))
 defvjp(ifftn, _c2cn_vjp(fftn))
-defvjp(rfft, _r2c_vjp(ifft))
-defvjp(ihfft, _r2c_vjp(fft))      # ihfft(x) = conj(rfft(x)) with the dual norm
+defvjp(rfft, _r2c_vjp(irfft))
+defvjp(ihfft, _r2c_vjp(hfft))
 defvjp(irfft, _c2r_vjp(rfft))
 defvjp(hfft, _c2r_vjp(ihfft))     # conj(rfft(g)) = ihfft(g) with the dual norm
 defvjp(rfftn, _rfftn_vjp)

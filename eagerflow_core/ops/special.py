@@ -90,10 +90,10 @@ def _like(v, t):
 
 
 def _gamma_density(a, x):
-    """d/dx P(a, x) = x**(a-1) exp(-x) / Gamma(a); x**0 is 1, at x = 0 too (TF's xlogy)."""
+    """d/dx P(a, x) = x**(a-1) exp(-x) / Gamma(a); x**0 is 1, at x = 0 too (TF's xlogy):
+    where a == 1 the log reads 1 instead of x, so no 0 * log(0) = NaN is ever formed."""
     a = _like(a, x)
-    power = where(a == 1, 0, (a - 1) * log(x))
-    return exp(power - x - lgamma(a))
+    return exp((a - 1) * log(where(a == 1, 1, x)) - x - lgamma(a))
 
 
 def _no_gradient_in_a(name):
