@@ -14,9 +14,9 @@ Cases (float32 / complex64, the sizes of FFT convolutions and spectral layers):
 Times are medians over ``--repeat`` rounds of the mean time per call of a loop lasting at least
 ``--min-time`` seconds; the libraries take turns within each round, so a busy phase of a shared
 machine slows them alike. Before timing, each case checks that every library computes the same
-values. ``--threads N`` (default 1) gives each library N threads: ``torch.set_num_threads``,
-``scipy.fft``'s default ``workers`` (which eagerflow's NumPy backend also uses) and NumPy's
-pools; ``numpy.fft`` is single-threaded whatever N.
+values. ``--threads N`` (default 1) gives each library N threads: ``torch.set_num_threads``
+and ``scipy.fft``'s default ``workers`` (which eagerflow's NumPy backend also uses);
+``numpy.fft`` is single-threaded whatever N.
 """
 
 from __future__ import annotations
@@ -28,6 +28,13 @@ import platform
 import statistics
 import sys
 
+import numpy as np
+import scipy
+import scipy.fft as sfft
+from bench_dispatch import _calibrate, _fmt_time, _loop_time, limit_threads
+
+import eagerflow_core as ef
+
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -35,26 +42,15 @@ def parse_args(argv=None):
     p.add_argument("--json", metavar="PATH", help="also save the results as JSON")
     p.add_argument("--threads", type=int, default=1, help="threads per library (default 1)")
     p.add_argument("--repeat", type=int, help="rounds per case (default 7, quick 3)")
-    p.add_argument("--min-time", type=float,
-                   help="seconds per timing loop (default 0.2, quick 0.05)")
+    p.add_argument("--min-time", type=float, help="seconds per loop (default 0.2, quick 0.05)")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
     args = p.parse_args(argv)
-    args.repeat = args.repeat or (3 if args.quick else 7)
-    args.min_time = args.min_time or (0.05 if args.quick else 0.2)
+    if args.repeat is None:
+        args.repeat = 3 if args.quick else 7
+    if args.min_time is None:
+        args.min_time = 0.05 if args.quick else 0.2
     return args
 
-
-ARGS = parse_args() if __name__ == "__main__" else None
-if ARGS is not None:
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
-
-import numpy as np
-import scipy
-import scipy.fft as sfft
-from bench_dispatch import _calibrate, _fmt_time, _loop_time, limit_threads
-
-import eagerflow_core as ef
 
 SIDES = ("eagerflow", "numpy", "scipy", "torch")
 
@@ -198,4 +194,4 @@ def main(args):
 
 
 if __name__ == "__main__":
-    main(ARGS)
+    main(parse_args())

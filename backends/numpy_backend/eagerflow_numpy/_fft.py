@@ -13,20 +13,6 @@ import numpy as np
 import scipy.fft as _sp
 
 
-def _one_axis(fn):
-    def kernel(x, /, *, n, axis, norm):
-        return fn(x, n=n, axis=axis, norm=norm)
-    kernel.__name__ = kernel.__qualname__ = fn.__name__
-    return kernel
-
-
-def _many_axes(fn):
-    def kernel(x, /, *, s, axes, norm):
-        return fn(x, s=s, axes=axes, norm=norm)
-    kernel.__name__ = kernel.__qualname__ = fn.__name__
-    return kernel
-
-
 def _frequencies(fn):
     def kernel(n, /, *, d, dtype):
         return fn(n, d=d).astype(dtype, copy=False)
@@ -35,6 +21,7 @@ def _frequencies(fn):
 
 
 def _shift(fn):
+    # NumPy's shifts fail on axes=() (a 0-d input), where there is nothing to move.
     def kernel(x, /, *, axes):
         return fn(x, axes=axes) if axes else x.copy()
     kernel.__name__ = kernel.__qualname__ = fn.__name__
@@ -42,10 +29,9 @@ def _shift(fn):
 
 
 KERNELS: dict = {
-    **{f"fft.{name}": _one_axis(getattr(_sp, name))
-       for name in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft")},
-    **{f"fft.{name}": _many_axes(getattr(_sp, name))
-       for name in ("fftn", "ifftn", "rfftn", "irfftn")},
+    # scipy.fft takes the core's keywords as they are: n / axis / norm, s / axes / norm.
+    **{f"fft.{name}": getattr(_sp, name) for name in (
+        "fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fftn", "ifftn", "rfftn", "irfftn")},
     "fft.fftfreq": _frequencies(_sp.fftfreq),
     "fft.rfftfreq": _frequencies(_sp.rfftfreq),
     "fft.fftshift": _shift(np.fft.fftshift),
