@@ -136,7 +136,7 @@ def _one_axis(op, x, n, axis, norm, half=False):
 def _axes(op, x, axes):
     if axes is None:
         return tuple(range(x.ndim))
-    axes = (axes,) if isinstance(axes, int) else tuple(axes)
+    axes = (axes,) if hasattr(axes, "__index__") else tuple(axes)
     try:
         return R.normalize_axes(tuple(_size(op, "an axis", a) for a in axes), x.ndim)
     except AxisError as exc:
