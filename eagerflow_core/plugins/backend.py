@@ -51,6 +51,9 @@ class Backend:
     checks_index_bounds: bool = False
     #: DLPack device type of this backend's arrays (1 = CPU, 2 = CUDA), for ``ef.from_dlpack``.
     dlpack_device_type: int | None = None
+    #: The most dimensions one of its arrays may have (None: no fixed limit), reported by
+    #: ``ef.__array_namespace_info__().capabilities()``. NumPy's and CuPy's limit is 64.
+    max_dimensions: int | None = 64
 
     def is_available(self) -> tuple[bool, str]:
         """``(True, "")``, or ``(False, reason)``. Must be cheap and must not raise."""

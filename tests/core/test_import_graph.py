@@ -43,12 +43,25 @@ def _targets(mod: str, path: pathlib.Path, node, mods) -> list[str]:
     return subs if len(subs) == len(node.names) else subs + [target]
 
 
+def _runtime_nodes(tree):
+    """Every node but those under ``if TYPE_CHECKING:`` (imports for type hints only)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                todo.extend(child.orelse)
+                continue
+            todo.append(child)
+
+
 def import_graph() -> dict[str, set[str]]:
     mods = _modules()
     graph = {}
     for mod, path in mods.items():
         edges = set()
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in _runtime_nodes(ast.parse(path.read_text())):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 for t in _targets(mod, path, node, mods):
                     while t and t not in mods:
