@@ -63,8 +63,9 @@ def options(arch: str) -> list[str]:
 def choose_arch(cc: int, supported) -> str:
     """The ``-arch`` for a device of compute capability ``cc`` (90 for sm_90) given NVRTC's
     ``supported`` architectures: the device's own if NVRTC has it; else the newest one of the same
-    major version below it (a cubin runs on later minor versions); else, for a GPU newer than
-    NVRTC, PTX of the newest architecture, which the driver compiles on load."""
+    major version below it (a cubin runs on later minor versions of its major); else, for a GPU
+    of a major version newer than NVRTC knows, PTX of the newest architecture below it, which
+    the driver compiles when the module is loaded."""
     supported = sorted(int(a) for a in supported)
     if cc < MIN_CC or not supported or cc < supported[0]:
         raise CompileError("csrc", f"sm_{cc}", f"a GPU of compute capability {cc // 10}.{cc % 10} "
@@ -72,8 +73,6 @@ def choose_arch(cc: int, supported) -> str:
                            f"or this NVRTC compiles for ({supported[:1]})")
     if cc in supported:
         return f"sm_{cc}"
-    if cc > supported[-1]:
-        return f"compute_{supported[-1]}"
     same_major = [a for a in supported if a // 10 == cc // 10 and a < cc]
     if same_major:
         return f"sm_{same_major[-1]}"

@@ -82,7 +82,7 @@ def colsum_plan(rows: int, cols: int, sm_count: int) -> tuple[tuple[int, int], i
     """
     tiles = max(1, cdiv(cols, COL_TILE))
     want = cdiv(sm_count * WAVES, tiles)
-    chunks = max(1, min(want, cdiv(rows, MIN_CHUNK_ROWS)))
+    chunks = max(1, min(want, rows // MIN_CHUNK_ROWS))
     per_chunk = max(1, cdiv(rows, chunks))
     chunks = max(1, cdiv(rows, per_chunk))
     return (tiles, chunks), per_chunk

@@ -90,7 +90,8 @@ class Fused:
         moved = xp.transpose(x, lead + axes) if lead + axes != tuple(range(x.ndim)) else x
         lead_shape = tuple(x.shape[a] for a in lead)
         norm_shape = tuple(x.shape[a] for a in axes)
-        x2 = xp.ascontiguousarray(moved).reshape(-1, int(np.prod(norm_shape, dtype=np.int64)))
+        rows = int(np.prod(lead_shape, dtype=np.int64))
+        x2 = xp.ascontiguousarray(moved).reshape(rows, int(np.prod(norm_shape, dtype=np.int64)))
         inverse = tuple(int(i) for i in np.argsort(lead + axes))
 
         def back(y2):
@@ -339,7 +340,8 @@ class Fused:
         if param.size:
             blocks = L.grid_stride_blocks(L.cdiv(param.size, L.ADAM_CHUNK), self.rt.sm_count(), 1)
             self.rt.function("adam.cu", f"ef_adam_{pair[0]}_{pair[1]}")(
-                (blocks,), (L.BLOCK,), (param, grad, m, v, np.int64(param.size), *hyper))
+                (blocks,), (L.BLOCK,),
+                (param, grad, m, v, np.int64(param.size), *(np.float32(h) for h in hyper)))
 
     def adam_update_multi(self, params, grads, ms, vs, *, lr, beta_1=0.9, beta_2=0.999,
                           epsilon=1e-7, step, weight_decay=0.0):
@@ -359,7 +361,8 @@ class Fused:
             total = int(table[-1])
             blocks = L.grid_stride_blocks(total, self.rt.sm_count(), 1)
             self.rt.function("adam.cu", f"ef_adam_multi_{pair[0]}_{pair[1]}")(
-                (blocks,), (L.BLOCK,), (self.xp.asarray(table), np.int32(len(quads)), *hyper))
+                (blocks,), (L.BLOCK,), (self.xp.asarray(table), np.int32(len(quads)),
+                                        *(np.float32(h) for h in hyper)))
 
     # -- the table ---------------------------------------------------------------------------
     def table(self) -> dict[str, Callable]:

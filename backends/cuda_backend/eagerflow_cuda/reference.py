@@ -22,6 +22,7 @@ array([[0.25, 0.75]], dtype=float32)
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -29,6 +30,15 @@ import numpy as np
 ACTIVATIONS = ("none", "relu", "gelu_tanh", "gelu_erf", "silu")
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_A = 0.044715
+
+
+def _quiet(fn):
+    """Rows of infinities give NaN and inf on purpose (as the kernels do): no NumPy warnings."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def acc_dtype(dtype):
@@ -42,11 +52,19 @@ def _acc(x):
 
 # -- softmax and log_softmax -------------------------------------------------------------------
 
-def _shifted(a, xp):
+def _shift(a, xp):
+    """The row max where finite, else 0 (and 0 for rows with no element), keeping the axis."""
+    if a.shape[-1] == 0:
+        return xp.zeros(a.shape[:-1] + (1,), dtype=a.dtype)
     m = xp.max(a, axis=-1, keepdims=True)
-    return a - xp.where(xp.isfinite(m), m, a.dtype.type(0))
+    return xp.where(xp.isfinite(m), m, a.dtype.type(0))
 
 
+def _shifted(a, xp):
+    return a - _shift(a, xp)
+
+
+@_quiet
 def softmax(x, *, xp=np):
     """Softmax over the last axis: ``exp(x - shift) * (1 / sum(exp(x - shift)))``."""
     z = _shifted(_acc(x), xp)
@@ -54,18 +72,21 @@ def softmax(x, *, xp=np):
     return (e * (1 / xp.sum(e, axis=-1, keepdims=True))).astype(x.dtype)
 
 
+@_quiet
 def log_softmax(x, *, xp=np):
     """Log-softmax over the last axis: ``(x - shift) - log(sum(exp(x - shift)))``."""
     z = _shifted(_acc(x), xp)
     return (z - xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))).astype(x.dtype)
 
 
+@_quiet
 def softmax_grad(g, y, *, xp=np):
     """The cotangent of softmax's input: ``y * (g - sum(g * y))``, from its output ``y``."""
     gf, yf = _acc(g), _acc(y)
     return (yf * (gf - xp.sum(gf * yf, axis=-1, keepdims=True))).astype(g.dtype)
 
 
+@_quiet
 def log_softmax_grad(g, y, *, xp=np):
     """The cotangent of log_softmax's input: ``g - exp(y) * sum(g)``, from its output ``y``."""
     gf, yf = _acc(g), _acc(y)
@@ -74,21 +95,24 @@ def log_softmax_grad(g, y, *, xp=np):
 
 # -- sparse softmax cross-entropy ---------------------------------------------------------------
 
+@_quiet
 def sparse_softmax_cross_entropy(labels, logits, *, xp=np):
     """``(loss, lse)``: ``loss = lse - logits[label]`` per row (NaN for a label outside
     ``[0, classes)``), ``lse = logsumexp(logits)`` in the accumulation dtype, for the backward."""
     a = _acc(logits)
-    m = xp.max(a, axis=-1)
-    shift = xp.where(xp.isfinite(m), m, a.dtype.type(0))
+    shift = _shift(a, xp)[..., 0]
     lse = shift + xp.log(xp.sum(xp.exp(a - shift[..., None]), axis=-1))
     n = logits.shape[-1]
     labels = labels.astype(np.int64)
     ok = (labels >= 0) & (labels < n)
+    if n == 0:  # no class: every label is out of range
+        return xp.full(lse.shape, np.nan, dtype=logits.dtype), lse
     picked = xp.take_along_axis(a, xp.where(ok, labels, 0)[..., None], axis=-1)[..., 0]
     loss = xp.where(ok, lse - picked, a.dtype.type(np.nan))
     return loss.astype(logits.dtype), lse
 
 
+@_quiet
 def sparse_softmax_cross_entropy_grad(g, labels, logits, lse, *, xp=np):
     """``g[:, None] * (exp(logits - lse) - one_hot(labels))``: the cotangent of the logits."""
     a = _acc(logits)
@@ -192,14 +216,14 @@ def bias_act_grad(g, x, bias=None, activation="none", *, xp=np):
 # -- Adam / AdamW -------------------------------------------------------------------------------
 
 def adam_hyper(lr, beta_1, beta_2, epsilon, step, weight_decay=0.0):
-    """The kernels' five float32 scalars, computed in double: ``alpha = lr * sqrt(1 - beta_2**t)
-    / (1 - beta_1**t)``, ``c1 = 1 - beta_1``, ``c2 = 1 - beta_2``, ``eps``, ``decay = lr * wd``."""
+    """The update's five scalars, computed in double: ``alpha = lr * sqrt(1 - beta_2**t)
+    / (1 - beta_1**t)``, ``c1 = 1 - beta_1``, ``c2 = 1 - beta_2``, ``eps``, ``decay = lr * wd``.
+    The kernels take them rounded to float32; :func:`adam` rounds them to its compute dtype."""
     if step < 1:
         raise ValueError(f"adam: step counts from 1 (the first update), got {step}")
     lr, b1, b2 = float(lr), float(beta_1), float(beta_2)
     alpha = lr * math.sqrt(1.0 - b2 ** step) / (1.0 - b1 ** step)
-    return tuple(np.float32(v) for v in (alpha, 1.0 - b1, 1.0 - b2, float(epsilon),
-                                         lr * float(weight_decay)))
+    return alpha, 1.0 - b1, 1.0 - b2, float(epsilon), lr * float(weight_decay)
 
 
 def adam(param, grad, m, v, alpha, c1, c2, eps, decay, *, xp=np):

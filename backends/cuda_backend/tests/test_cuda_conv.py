@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from eagerflow_cuda import conv
 
+pytestmark = pytest.mark.cpu_only  # make gpu-check leaves it out
 RNG = np.random.default_rng(7)
 
 

@@ -46,6 +46,20 @@ struct ef_emu_uint3 {
     unsigned int x = 0, y = 0, z = 0;
 };
 
+// CUDA's vector types, with their alignment.
+struct alignas(8) float2 {
+    float x, y;
+};
+struct alignas(16) float4 {
+    float x, y, z, w;
+};
+struct alignas(16) double2 {
+    double x, y;
+};
+struct alignas(16) int4 {
+    int x, y, z, w;
+};
+
 inline ef_emu_uint3 threadIdx;
 inline ef_emu_uint3 blockIdx;
 inline dim3 blockDim;
