@@ -214,18 +214,23 @@ def test_from_dlpack_imports_on_the_producers_device(backend):
 
 # -- EAGERFLOW_REQUIRE_GPU --------------------------------------------------------------------
 
-def _pytest(tmp_path, test_code, gpu_ok, env_value="1"):
+def _pytest(tmp_path, gpu_ok, env_value="1"):
     (tmp_path / "conftest.py").write_text(textwrap.dedent(f"""
         import eagerflow_cuda.pytest_require_gpu as plugin
         plugin.gpu_status = lambda: ({gpu_ok}, "cudaErrorNoDevice: no CUDA-capable device")
     """))
-    (tmp_path / "test_it.py").write_text(textwrap.dedent(test_code))
+    (tmp_path / "test_it.py").write_text(textwrap.dedent(TESTS))
+    (tmp_path / "test_skipped_module.py").write_text(textwrap.dedent("""
+        import pytest
+        pytest.skip("no CUDA device here", allow_module_level=True)
+    """))
     env = {k: v for k, v in os.environ.items() if k != "EAGERFLOW_REQUIRE_GPU"}
     env["COLUMNS"] = "400"  # the short summary quotes the whole reason
     if env_value is not None:
         env["EAGERFLOW_REQUIRE_GPU"] = env_value
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           str(tmp_path)], capture_output=True, text=True, env=env, cwd=tmp_path)
+                           "--continue-on-collection-errors", str(tmp_path)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
 
 
 TESTS = """
@@ -241,33 +246,35 @@ TESTS = """
 """
 
 
-def test_require_gpu_turns_skips_into_failures(tmp_path):
-    out = _pytest(tmp_path, TESTS, gpu_ok=True)
+def test_require_gpu_turns_skipped_tests_and_modules_into_failures(tmp_path):
+    out = _pytest(tmp_path, gpu_ok=True)
     assert out.returncode == 1, out.stdout
-    assert "1 passed, 1 xfailed, 1 error" in out.stdout  # a skip at set-up: an error
+    # a skip at set-up is reported as an error, a skipped module as a failed collection
+    assert "1 passed, 1 xfailed, 2 errors" in out.stdout
     assert "EAGERFLOW_REQUIRE_GPU=1 turns this skip into a failure: needs 2 CUDA devices" \
+        in out.stdout
+    assert "EAGERFLOW_REQUIRE_GPU=1 turns this skip into a failure: no CUDA device here" \
         in out.stdout
 
 
-def test_require_gpu_fails_a_skipped_module(tmp_path):
-    out = _pytest(tmp_path, """
-        import pytest
-        pytest.skip("no CUDA device here", allow_module_level=True)
-    """, gpu_ok=True)
-    assert out.returncode != 0 and "no CUDA device here" in out.stdout
-
-
 def test_require_gpu_stops_a_run_without_a_gpu(tmp_path):
-    out = _pytest(tmp_path, TESTS, gpu_ok=False)
+    out = _pytest(tmp_path, gpu_ok=False)
     assert out.returncode == 3
     assert "EAGERFLOW_REQUIRE_GPU=1, but the cuda backend is unavailable: cudaErrorNoDevice" \
         in out.stdout + out.stderr
 
 
-@pytest.mark.parametrize("value", [None, "0"])
-def test_without_the_variable_the_plugin_is_inert(tmp_path, value):
-    out = _pytest(tmp_path, TESTS, gpu_ok=False, env_value=value)
-    assert out.returncode == 0 and "1 passed, 1 skipped, 1 xfailed" in out.stdout
+def test_without_the_variable_the_plugin_is_inert(tmp_path):
+    out = _pytest(tmp_path, gpu_ok=False, env_value=None)
+    assert out.returncode == 0 and "1 passed, 2 skipped, 1 xfailed" in out.stdout
+
+
+@pytest.mark.parametrize("value, on", [("1", True), ("yes", True), ("0", False), ("", False),
+                                       (" ", False)])
+def test_which_values_require_a_gpu(monkeypatch, value, on):
+    from eagerflow_cuda import pytest_require_gpu
+    monkeypatch.setenv("EAGERFLOW_REQUIRE_GPU", value)
+    assert pytest_require_gpu.required() is on
 
 
 # -- make gpu-check's driver --------------------------------------------------------------------

@@ -209,8 +209,10 @@ def test_memory_stats_count_the_pool_and_its_peak(cuda):
 
 
 def test_second_device_gets_its_own_arrays(cp):
-    if cp.cuda.runtime.getDeviceCount() < 2:
-        pytest.skip("needs 2 CUDA devices")
+    if cp.cuda.runtime.getDeviceCount() < 2:  # one GPU: cuda:1 is a clear error, not a skip
+        with pytest.raises(ef.DeviceError, match="cuda:1"):
+            ef.ones(4, device="cuda:1")
+        return
     x = ef.ones(4, device="cuda:1")
     y = x + x
     assert y.device == "cuda:1" and y.raw.device.id == 1
