@@ -257,13 +257,18 @@ class Fused:
         return out
 
     # -- activations and the bias + activation epilogue ------------------------------------------
-    def bias_act(self, x, bias=None, activation="relu"):
+    def _bias_args(self, x, bias, activation):
+        """(activation code, x lifted to a float dtype, dtype tag, cols, contiguous bias)."""
         code = activation_code(activation)
         x = self._floating(x)
-        t = L.tag(x.dtype)
-        xp = self.xp
         cols = x.shape[-1] if x.ndim else 1
-        b = None if bias is None else xp.ascontiguousarray(bias.reshape(cols).astype(x.dtype, copy=False))
+        b = None if bias is None else self.xp.ascontiguousarray(
+            bias.reshape(cols).astype(x.dtype, copy=False))
+        return code, x, L.tag(x.dtype), cols, b
+
+    def bias_act(self, x, bias=None, activation="relu"):
+        code, x, t, cols, b = self._bias_args(x, bias, activation)
+        xp = self.xp
         if t is None:
             return R.bias_act(x, b, _ACT_NAME[code], xp=xp)
         xc = xp.ascontiguousarray(x)
@@ -276,12 +281,8 @@ class Fused:
         return y
 
     def bias_act_grad(self, g, x, bias=None, activation="relu"):
-        code = activation_code(activation)
-        x = self._floating(x)
-        t = L.tag(x.dtype)
+        code, x, t, cols, b = self._bias_args(x, bias, activation)
         xp = self.xp
-        cols = x.shape[-1] if x.ndim else 1
-        b = None if bias is None else xp.ascontiguousarray(bias.reshape(cols).astype(x.dtype, copy=False))
         gc = xp.ascontiguousarray(g.astype(x.dtype, copy=False))
         if t is None:
             dz, db = R.bias_act_grad(gc, x, b, _ACT_NAME[code], xp=xp)

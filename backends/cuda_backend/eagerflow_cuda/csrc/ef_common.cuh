@@ -119,48 +119,47 @@ __device__ __forceinline__ long long ef_min_ll(long long a, long long b) { retur
 
 // Butterfly reductions: every lane ends with the result. Addition and max are commutative in
 // IEEE arithmetic, so all lanes hold bit-identical values.
-__device__ __forceinline__ float ef_warp_sum(float v) {
+struct ef_add_op {
+    __device__ __forceinline__ float operator()(float a, float b) const { return a + b; }
+};
+struct ef_max_op {
+    __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
+
+template <typename Op>
+__device__ __forceinline__ float ef_warp_reduce(float v, Op op) {
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) {
-        v += __shfl_xor_sync(EF_FULL_MASK, v, o);
+        v = op(v, __shfl_xor_sync(EF_FULL_MASK, v, o));
     }
     return v;
 }
 
-__device__ __forceinline__ float ef_warp_max(float v) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) {
-        v = fmaxf(v, __shfl_xor_sync(EF_FULL_MASK, v, o));
-    }
-    return v;
-}
+__device__ __forceinline__ float ef_warp_sum(float v) { return ef_warp_reduce(v, ef_add_op()); }
+__device__ __forceinline__ float ef_warp_max(float v) { return ef_warp_reduce(v, ef_max_op()); }
 
-// The sum (max) over an EF_BLOCK-thread block, returned to every thread. `scratch` holds
+// The reduction over an EF_BLOCK-thread block, returned to every thread. `scratch` holds
 // EF_WARPS floats of shared memory; the trailing barrier lets the caller reuse it at once.
-__device__ __forceinline__ float ef_block_sum(float v, float* scratch) {
+template <typename Op>
+__device__ __forceinline__ float ef_block_reduce(float v, float* scratch, float identity, Op op) {
     const int lane = threadIdx.x & 31;
     const int warp = threadIdx.x >> 5;
-    v = ef_warp_sum(v);
+    v = ef_warp_reduce(v, op);
     if (lane == 0) {
         scratch[warp] = v;
     }
     __syncthreads();
-    v = ef_warp_sum(lane < EF_WARPS ? scratch[lane] : 0.0f);
+    v = ef_warp_reduce(lane < EF_WARPS ? scratch[lane] : identity, op);
     __syncthreads();
     return v;
+}
+
+__device__ __forceinline__ float ef_block_sum(float v, float* scratch) {
+    return ef_block_reduce(v, scratch, 0.0f, ef_add_op());
 }
 
 __device__ __forceinline__ float ef_block_max(float v, float* scratch) {
-    const int lane = threadIdx.x & 31;
-    const int warp = threadIdx.x >> 5;
-    v = ef_warp_max(v);
-    if (lane == 0) {
-        scratch[warp] = v;
-    }
-    __syncthreads();
-    v = ef_warp_max(lane < EF_WARPS ? scratch[lane] : -ef_inf());
-    __syncthreads();
-    return v;
+    return ef_block_reduce(v, scratch, -ef_inf(), ef_max_op());
 }
 
 // Running mean and sum of squared deviations (Welford), and Chan et al.'s combination of two.

@@ -22,6 +22,28 @@
 
 // -- softmax / log_softmax forward ----------------------------------------------------------
 
+// Loads a row into registers (ELEMS per lane), shifts it by its max where finite (else by 0),
+// and returns the sum of exp of the shifted values, on every lane of the warp; v holds the
+// shifted row and `shift` the shift.
+template <typename T, int ELEMS, int VEC>
+__device__ __forceinline__ float ef_row_shift_sum(const T* __restrict__ r, long long cols,
+                                                  int lane, float (&v)[ELEMS], float& shift) {
+    ef_row_load<T, ELEMS, VEC>(r, cols, lane, v, -ef_inf());
+    float m = -ef_inf();
+#pragma unroll
+    for (int j = 0; j < ELEMS; ++j) {
+        m = fmaxf(m, v[j]);
+    }
+    shift = ef_shift_of(ef_warp_max(m));
+    float s = 0.0f;
+#pragma unroll
+    for (int j = 0; j < ELEMS; ++j) {
+        v[j] -= shift;
+        s += ef_row_has<VEC>(cols, lane, j) ? expf(v[j]) : 0.0f;
+    }
+    return ef_warp_sum(s);
+}
+
 template <typename T, int ELEMS, int VEC>
 __device__ __forceinline__ void ef_softmax_fwd_warp(const T* __restrict__ x, T* __restrict__ y,
                                                     long long rows, long long cols, int mode) {
@@ -30,21 +52,8 @@ __device__ __forceinline__ void ef_softmax_fwd_warp(const T* __restrict__ x, T* 
         return;  // the whole warp leaves together: row is uniform across it
     }
     const int lane = threadIdx.x & 31;
-    float v[ELEMS];
-    ef_row_load<T, ELEMS, VEC>(x + row * cols, cols, lane, v, -ef_inf());
-    float m = -ef_inf();
-#pragma unroll
-    for (int j = 0; j < ELEMS; ++j) {
-        m = fmaxf(m, v[j]);
-    }
-    const float shift = ef_shift_of(ef_warp_max(m));
-    float s = 0.0f;
-#pragma unroll
-    for (int j = 0; j < ELEMS; ++j) {
-        v[j] -= shift;
-        s += ef_row_has<VEC>(cols, lane, j) ? expf(v[j]) : 0.0f;
-    }
-    s = ef_warp_sum(s);
+    float v[ELEMS], shift;
+    const float s = ef_row_shift_sum<T, ELEMS, VEC>(x + row * cols, cols, lane, v, shift);
     if (mode == EF_MODE_LOG_SOFTMAX) {
         const float log_s = logf(s);
 #pragma unroll
@@ -205,20 +214,8 @@ __device__ __forceinline__ void ef_sparse_ce_fwd_warp(const T* __restrict__ x,
         return;
     }
     const int lane = threadIdx.x & 31;
-    float v[ELEMS];
-    ef_row_load<T, ELEMS, VEC>(x + row * cols, cols, lane, v, -ef_inf());
-    float m = -ef_inf();
-#pragma unroll
-    for (int j = 0; j < ELEMS; ++j) {
-        m = fmaxf(m, v[j]);
-    }
-    const float shift = ef_shift_of(ef_warp_max(m));
-    float s = 0.0f;
-#pragma unroll
-    for (int j = 0; j < ELEMS; ++j) {
-        s += ef_row_has<VEC>(cols, lane, j) ? expf(v[j] - shift) : 0.0f;
-    }
-    s = ef_warp_sum(s);
+    float v[ELEMS], shift;
+    const float s = ef_row_shift_sum<T, ELEMS, VEC>(x + row * cols, cols, lane, v, shift);
     if (lane == 0) {
         const float lse = shift + logf(s);
         const long long label = labels[row];
