@@ -198,9 +198,17 @@ __device__ __forceinline__ void ef_softmax_bwd_block(const T* __restrict__ g,
 // A label outside [0, cols) gives a NaN loss (a kernel cannot raise; the caller checks labels
 // where it wants an error).
 
-__device__ __forceinline__ float ef_ce_loss(float lse, float picked, long long label,
-                                            long long cols) {
-    return (label >= 0 && label < cols) ? lse - picked : __uint_as_float(0x7fc00000u);
+// Writes row `row`'s loss and log-sum-exp; one thread per row calls it.
+template <typename T>
+__device__ __forceinline__ void ef_ce_write(const T* __restrict__ x,
+                                            const long long* __restrict__ labels,
+                                            T* __restrict__ loss, float* __restrict__ lse_out,
+                                            long long row, long long cols, float lse) {
+    const long long label = labels[row];
+    const bool ok = label >= 0 && label < cols;
+    const float picked = ok ? ef_to_float(x[row * cols + label]) : 0.0f;
+    loss[row] = ef_from_float<T>(ok ? lse - picked : __uint_as_float(0x7fc00000u));  // NaN
+    lse_out[row] = lse;
 }
 
 template <typename T, int ELEMS, int VEC>
@@ -217,12 +225,7 @@ __device__ __forceinline__ void ef_sparse_ce_fwd_warp(const T* __restrict__ x,
     float v[ELEMS], shift;
     const float s = ef_row_shift_sum<T, ELEMS, VEC>(x + row * cols, cols, lane, v, shift);
     if (lane == 0) {
-        const float lse = shift + logf(s);
-        const long long label = labels[row];
-        const bool ok = label >= 0 && label < cols;
-        const float picked = ok ? ef_to_float(x[row * cols + (ok ? label : 0)]) : 0.0f;
-        loss[row] = ef_from_float<T>(ef_ce_loss(lse, picked, label, cols));
-        lse_out[row] = lse;
+        ef_ce_write(x, labels, loss, lse_out, row, cols, shift + logf(s));
     }
 }
 
@@ -236,12 +239,7 @@ __device__ __forceinline__ void ef_sparse_ce_fwd_block(const T* __restrict__ x,
     float m, s;
     ef_row_stats_block<T, VEC>(x + row * cols, cols, m, s);
     if (threadIdx.x == 0) {
-        const float lse = ef_shift_of(m) + logf(s);
-        const long long label = labels[row];
-        const bool ok = label >= 0 && label < cols;
-        const float picked = ok ? ef_to_float(x[row * cols + (ok ? label : 0)]) : 0.0f;
-        loss[row] = ef_from_float<T>(ef_ce_loss(lse, picked, label, cols));
-        lse_out[row] = lse;
+        ef_ce_write(x, labels, loss, lse_out, row, cols, ef_shift_of(m) + logf(s));
     }
 }
 
