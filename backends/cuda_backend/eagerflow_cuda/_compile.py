@@ -123,7 +123,8 @@ def cache_key(path: Path, arch: str, version) -> str:
     """A digest of everything the binary depends on: the source, every header of ``csrc``, the
     options and the compiler's version."""
     h = hashlib.sha256()
-    for part in (path.name, path.read_text(), *(p.read_text() for p in sorted(csrc().glob("*.cuh"))),
+    headers = (p.read_text() for p in sorted(csrc().glob("*.cuh")))
+    for part in (path.name, path.read_text(), *headers,
                  " ".join(options(arch)), repr(tuple(version))):
         h.update(part.encode())
         h.update(b"\0")

@@ -76,7 +76,8 @@ def _paddings(spatial, ksize, strides, dilations, padding) -> list[tuple[int, in
         if mode == "VALID":
             return [(0, 0)] * len(spatial)
         if mode == "SAME":
-            return [same_padding(n, k, s, d) for n, k, s, d in zip(spatial, ksize, strides, dilations)]
+            return [same_padding(n, k, s, d)
+                    for n, k, s, d in zip(spatial, ksize, strides, dilations)]
         raise ValueError(f"padding must be 'SAME', 'VALID' or explicit pairs, got {padding!r}")
     pads = [tuple(int(v) for v in p) for p in padding]
     if len(pads) == len(spatial) + 2:  # TF's form: a pair for every axis, zero for batch/channels

@@ -21,7 +21,8 @@ name -> signature (CuPy arrays in, CuPy arrays out):
 - ``nn.layer_norm``: ``layer_norm(x, gamma=None, beta=None, *, axis=-1, epsilon=1e-3) -> y``
 - ``nn.layer_norm_fwd``: same arguments ``-> (y, mean, rstd)``
 - ``nn.layer_norm_grad``: ``(g, x, mean, rstd, gamma=None, *, axis=-1) -> (dx, dgamma, dbeta)``
-- ``nn.gelu`` / ``nn.gelu_grad``: ``gelu(x, approximate=True)`` / ``gelu_grad(g, x, approximate=True)``
+- ``nn.gelu`` / ``nn.gelu_grad``: ``gelu(x, approximate=True)`` /
+  ``gelu_grad(g, x, approximate=True)``
 - ``nn.silu`` / ``nn.silu_grad``: ``silu(x)`` / ``silu_grad(g, x)``
 - ``nn.bias_act``: ``bias_act(x, bias=None, activation="relu") -> y``
 - ``nn.bias_act_grad``: ``bias_act_grad(g, x, bias=None, activation="relu") -> (dx, dbias)``
@@ -274,7 +275,8 @@ class Fused:
         xc = xp.ascontiguousarray(x)
         y = xp.empty_like(xc)
         if xc.size:
-            blocks = L.grid_stride_blocks(L.cdiv(xc.size, L.vec_width(xc.itemsize)), self.rt.sm_count())
+            blocks = L.grid_stride_blocks(L.cdiv(xc.size, L.vec_width(xc.itemsize)),
+                                          self.rt.sm_count())
             self.rt.function("activations.cu", f"ef_bias_act_fwd_{t}")(
                 (blocks,), (L.BLOCK,),
                 (xc, b, y, np.int64(xc.size), np.int64(cols), np.int32(code)))
@@ -335,7 +337,8 @@ class Fused:
         hyper = R.adam_hyper(lr, beta_1, beta_2, epsilon, step, weight_decay)
         pair = self._adam_pair(param, grad, m, v)
         if pair is None:  # another dtype, or a non-contiguous view: the reference, written back
-            p, mm, vv = R.adam(param, grad.astype(param.dtype, copy=False), m, v, *hyper, xp=self.xp)
+            g = grad.astype(param.dtype, copy=False)
+            p, mm, vv = R.adam(param, g, m, v, *hyper, xp=self.xp)
             param[...], m[...], v[...] = p, mm, vv
             return
         if param.size:

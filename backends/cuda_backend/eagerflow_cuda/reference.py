@@ -125,7 +125,8 @@ def sparse_softmax_cross_entropy_grad(g, labels, logits, lse, *, xp=np):
 
 def layer_norm(x, gamma=None, beta=None, epsilon=1e-3, *, xp=np):
     """``(y, mean, rstd)`` over the last axis: ``y = (x - mean) * rstd * gamma + beta`` with
-    ``rstd = 1 / sqrt(var + epsilon)`` (biased variance); mean and rstd in the accumulation dtype."""
+    ``rstd = 1 / sqrt(var + epsilon)`` (biased variance); mean and rstd in the accumulation
+    dtype."""
     a = _acc(x)
     mean = xp.mean(a, axis=-1)
     var = xp.mean(xp.square(a - mean[..., None]), axis=-1)

@@ -199,7 +199,8 @@ def test_check_command_fails_on_a_broken_source_with_the_compiler_message(tmp_pa
 def test_check_without_compilers_says_so_and_fails_only_when_one_is_required(monkeypatch,
                                                                                capsys):
     monkeypatch.setattr(build, "find_nvcc", lambda explicit=None: None)
-    monkeypatch.setattr(build, "nvrtc_status", lambda: (False, "OSError: libnvrtc.so.13: not found"))
+    monkeypatch.setattr(build, "nvrtc_status",
+                        lambda: (False, "OSError: libnvrtc.so.13: not found"))
     assert build.main(["--check"]) == 0
     out = capsys.readouterr().out
     assert "nvcc not found; skipping the nvcc check" in out

@@ -80,16 +80,16 @@ def _variant(shape, dtype, aligned):
 def test_softmax_and_log_softmax_forward_and_backward(rt, F, shape, dtype, aligned):
     x = data(shape, dtype, aligned=aligned)
     g = data(shape, dtype, 1.0, aligned=aligned)
-    y = None
+    variant = _variant(shape, dtype, aligned)
     for name in ("softmax", "log_softmax"):
         before = counts(rt)
         y = getattr(F, name)(x)
         close(y, getattr(R, name)(x))
-        assert ran(rt, before) == [f"ef_softmax_fwd_{_variant(shape, dtype, aligned)}_{L.tag(dtype)}"]
+        assert ran(rt, before) == [f"ef_softmax_fwd_{variant}_{L.tag(dtype)}"]
         # y is a fresh (aligned) array, g may not be: the launcher checks every row pointer
         before = counts(rt)
         close(getattr(F, f"{name}_grad")(g, y), getattr(R, f"{name}_grad")(g, y))
-        assert ran(rt, before) == [f"ef_softmax_bwd_{_variant(shape, dtype, aligned)}_{L.tag(dtype)}"]
+        assert ran(rt, before) == [f"ef_softmax_bwd_{variant}_{L.tag(dtype)}"]
 
 
 def test_each_row_variant_is_exercised(rt, F):
@@ -312,7 +312,7 @@ def test_float32_sums_of_reduce_sum_cu(rt, n, offset):
                                rtol=1e-6, atol=1e-6)
 
 
-# -- the emulator itself: packing as CuPy does, and the 16-bit conversions bit for bit --------------
+# -- the emulator itself: packing as CuPy does, the 16-bit conversions bit for bit ---------------
 
 def test_arguments_are_checked_against_the_kernel_parameters(rt):
     fn = rt.function("softmax.cu", "ef_softmax_fwd_warp8_f32")

@@ -50,8 +50,8 @@ __device__ __forceinline__ float ef_act_grad(float z, int act) {
             return z > 0.0f ? 1.0f : 0.0f;
         case EF_ACT_GELU_TANH: {
             const float t = tanhf(EF_SQRT_2_OVER_PI * (z + EF_GELU_A * z * z * z));
-            return 0.5f * (1.0f + t) +
-                   0.5f * z * (1.0f - t * t) * EF_SQRT_2_OVER_PI * (1.0f + 3.0f * EF_GELU_A * z * z);
+            const float inner = EF_SQRT_2_OVER_PI * (1.0f + 3.0f * EF_GELU_A * z * z);
+            return 0.5f * (1.0f + t) + 0.5f * z * (1.0f - t * t) * inner;
         }
         case EF_ACT_GELU_ERF:
             return 0.5f * (1.0f + erff(z * EF_SQRT_HALF)) +
@@ -66,7 +66,8 @@ __device__ __forceinline__ float ef_act_grad(float z, int act) {
 }
 
 template <typename T>
-__device__ __forceinline__ float ef_bias_at(const T* __restrict__ bias, long long e, long long cols) {
+__device__ __forceinline__ float ef_bias_at(const T* __restrict__ bias, long long e,
+                                            long long cols) {
     return bias == nullptr ? 0.0f : ef_to_float(bias[e % cols]);
 }
 
