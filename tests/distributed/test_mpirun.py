@@ -1,0 +1,63 @@
+"""The distributed package under real ``mpirun``: 2 and 3 ranks on this machine.
+
+Each test launches a script of ``ranks/`` once per rank (``--oversubscribe``: more ranks than
+cores is fine for correctness) with a timeout that kills the whole job, so a hang fails the
+test instead of the suite. The scripts check every rank's results themselves and exit
+non-zero on the first wrong one; the tests read their exit code and output.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from launch import HAVE_MPI, WHY_NOT, mpirun
+
+pytestmark = pytest.mark.skipif(not HAVE_MPI, reason=WHY_NOT)
+
+
+def _ok(result, n, what):
+    assert result.returncode == 0, result
+    for rank in range(n):
+        assert f"rank {rank} of {n}: {what} OK" in result.stdout, result
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_every_collective_matches_numpy(n):
+    """all_reduce (sum/mean/max/min), broadcast, all_gather, reduce_scatter, gather, scatter,
+    send/recv over 11 dtypes and 4 shapes; strided inputs; gradients to second order; and the
+    check mode's mismatch errors on every rank."""
+    _ok(mpirun("collectives.py", n, timeout=240), n, "collectives")
+
+
+@pytest.mark.parametrize("n, check", [(2, "0"), (3, "1")])
+def test_training_gives_identical_replicas_equal_to_one_process(n, check):
+    _ok(mpirun("train.py", n, env={"EAGERFLOW_DIST_CHECK": check}, timeout=240), n, "training")
+
+
+def test_device_communicators_plugin_fallback_and_nccl_logic():
+    _ok(mpirun("devices.py", 2, timeout=240), 2, "devices")
+
+
+# A launcher that does not kill the other ranks when one dies (srun without
+# --kill-on-bad-exit, mpirun with this MCA setting) leaves the survivors to find out.
+KEEP_SURVIVORS = ("--mca", "orte_abort_on_non_zero_status", "0")
+
+
+@pytest.mark.parametrize("mode", ["kill", "hang"])
+def test_a_dead_or_hung_peer_is_an_error_within_the_timeout(mode):
+    """Rank 1 is killed (SIGKILL) or hangs; ranks 0 and 2 raise DistributedTimeoutError
+    after the 2-second timeout, refuse further collectives, and the job ends."""
+    result = mpirun("failure.py", 3, mode, env={"EAGERFLOW_DIST_TIMEOUT": "2"},
+                    mca=KEEP_SURVIVORS, timeout=120)
+    assert result.returncode != 0, result
+    for rank in (0, 2):
+        raised = re.search(rf"RAISED rank {rank} after ([\d.]+) s: (.*)", result.stdout)
+        assert raised, result
+        assert 2.0 <= float(raised[1]) < 10, result   # the timeout, not forever
+        assert f"on rank {rank} of 3 did not complete within 2 s (mpi)" in raised[2], result
+        assert "distributed.all_reduce of float32[65536]" in raised[2], result
+        assert f"REFUSED rank {rank}: distributed.barrier: the distributed world is broken" \
+            in result.stdout, result
+    assert "DistributedTimeoutError" in result.stderr, result
+    assert "completed without its peer" not in result.stdout, result
