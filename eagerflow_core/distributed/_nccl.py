@@ -16,6 +16,8 @@ every dtype moves; NCCL has no gather or scatter, so they are grouped sends and 
 
 from __future__ import annotations
 
+import warnings
+
 from ._mpi import gathered_shape
 from .protocol import Communicator, Work
 
@@ -64,11 +66,14 @@ def exchange_unique_id(info, nccl):
 def nccl_available() -> tuple[bool, str]:
     """Whether CuPy's NCCL bindings can be used here, and if not, why."""
     try:
-        from cupy.cuda import nccl
+        with warnings.catch_warnings():  # CuPy warns that libnccl is missing: we say it below
+            warnings.simplefilter("ignore")
+            from cupy.cuda import nccl
     except Exception as exc:  # no CuPy, or a CuPy built without NCCL
         return False, f"cupy.cuda.nccl cannot be imported ({type(exc).__name__}: {exc})"
     if not getattr(nccl, "available", False):
-        return False, "this CuPy was built without NCCL (cupy.cuda.nccl.available is False)"
+        return False, ("CuPy cannot load the NCCL library (cupy.cuda.nccl.available is False; "
+                       "pip install nvidia-nccl-cu12 or -cu13, matching CuPy)")
     return True, ""
 
 

@@ -182,15 +182,17 @@ def mark_broken(w: World, why: str) -> None:
 
 # -- waiting ---------------------------------------------------------------------------------
 
-_SPIN_SECONDS = 1.0  # then poll every millisecond (a wait that long is a slow peer, not data)
+# Polling a request: spin on Test first (a small message completes within microseconds, and
+# giving the core away costs a scheduler quantum on a busy machine), then yield between tests
+# (fair to oversubscribed cores, where the peer needs this core to progress), and after a
+# second poll every millisecond (a wait that long is a slow peer, not data in flight).
+_SPIN_SECONDS = 2e-4
+_YIELD_SECONDS = 1.0
 
 
-def wait(work, what: str, comm_name: str):
+def wait(work, what, comm_name: str):
     """``work``'s result, polling until the world's deadline; a clear error after it.
-
-    MPI's nonblocking collectives progress inside ``Test``: the first second polls with a
-    yield between calls (as fast as a blocking call, and fair to oversubscribed cores).
-    """
+    ``what`` describes the operation for errors (formatted only then)."""
     if test(work, what, comm_name):
         return work.result()
     w = WORLD
@@ -199,6 +201,9 @@ def wait(work, what: str, comm_name: str):
     try:
         while not test(work, what, comm_name):
             now = time.monotonic()
+            waited = now - start
+            if waited < _SPIN_SECONDS:
+                continue
             if now > deadline:
                 why = (f"{what} on rank {w.rank} of {w.size} did not complete within "
                        f"{w.timeout:g} s ({comm_name})")
@@ -207,7 +212,7 @@ def wait(work, what: str, comm_name: str):
                     f"{why}: a peer rank died, hangs, or is in a different collective. The "
                     f"timeout is EAGERFLOW_DIST_TIMEOUT or dist.init(timeout=...); "
                     f"EAGERFLOW_DIST_CHECK=1 checks that the ranks call the same collectives")
-            time.sleep(0 if now - start < _SPIN_SECONDS else 0.001)
+            time.sleep(0 if waited < _YIELD_SECONDS else 0.001)
     except KeyboardInterrupt:  # a request stays in flight: MPI_Finalize would wait for it
         mark_broken(w, f"{what} was interrupted on rank {w.rank}")
         raise

@@ -72,6 +72,22 @@ def _split_axis0(what: str, x: Tensor, size: int) -> None:
                          f"its length must be a multiple of {size}")
 
 
+class _What:
+    """Names an operation in error messages; formatted only when one is raised (the common
+    path of a small collective must not pay for an f-string of its shape)."""
+
+    __slots__ = ("collective", "x", "device", "seq")
+
+    def __init__(self, collective, x, device, seq):
+        self.collective, self.x, self.device, self.seq = collective, x, device, seq
+
+    def __str__(self):
+        text = f"distributed.{self.collective}"
+        if self.x is not None:
+            text += f" of {self.x.dtype.name}{list(self.x.shape)} on {self.device}"
+        return text + (f" (collective #{self.seq})" if self.seq else "")
+
+
 class Pending:
     """A collective in flight; :meth:`wait` gives its result tensor."""
 
@@ -93,17 +109,17 @@ class Pending:
 def start(collective: str, x: Tensor | None, *, op=None, root=None, device=None, dtype=None,
           shape=None, peer=None, tag=0, check=True) -> Pending:
     """Start ``collective`` on ``x`` and return at once (the gradient buckets' way in)."""
-    w = require(f"distributed.{collective}")
+    w = WORLD
+    if not w.initialized or w.broken:
+        require(f"distributed.{collective}")  # raises, saying why
     dev = x._device if x is not None else device
-    comm = communicator_for(dev)
-    what = f"distributed.{collective}"
-    if x is not None:
-        what += f" of {x._dtype.name}{list(x.shape)} on {dev}"
+    comm = w.comms.get(dev) or communicator_for(dev)
     if check and w.check and w.size > 1:
         _exchange_headers(w, collective, x, op, root)
+    seq = 0
     if collective not in ("send", "recv"):  # point-to-point calls are not collectives
-        w.seq += 1
-        what += f" (collective #{w.seq})"
+        w.seq = seq = w.seq + 1
+    what = _What(collective, x, dev, seq)
     raw = x._data if x is not None else None
     try:
         if collective in ("all_reduce", "reduce_scatter"):

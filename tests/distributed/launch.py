@@ -31,12 +31,15 @@ class Result:
                 f"{self.stdout}\n--- stderr\n{self.stderr}")
 
 
-def mpirun(script: str, n: int, *args, env=None, mca=(), timeout: float = 120) -> Result:
-    """Run ``ranks/<script>`` on ``n`` ranks; the job is killed after ``timeout`` seconds."""
+def mpirun(script, n: int, *args, env=None, mca=(), timeout: float = 120) -> Result:
+    """Run ``script`` (a path, or a name in ``ranks/``) on ``n`` ranks; the job is killed
+    after ``timeout`` seconds."""
     cmd = [MPIRUN, "-n", str(n), "--oversubscribe", "--allow-run-as-root", *mca,
            sys.executable, str(RANKS / script), *map(str, args)]
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("EAGERFLOW_")}
     child_env.setdefault("EAGERFLOW_DIST_TIMEOUT", "60")  # a broken test fails, never hangs
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):  # one BLAS thread per rank
+        child_env.setdefault(var, "1")
     child_env.update(env or {})
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

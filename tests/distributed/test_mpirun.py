@@ -9,7 +9,9 @@ non-zero on the first wrong one; the tests read their exit code and output.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 from launch import HAVE_MPI, WHY_NOT, mpirun
 
@@ -37,6 +39,18 @@ def test_training_gives_identical_replicas_equal_to_one_process(n, check):
 
 def test_device_communicators_plugin_fallback_and_nccl_logic():
     _ok(mpirun("devices.py", 2, timeout=240), 2, "devices")
+
+
+def test_the_example_trains_on_two_ranks(tmp_path):
+    example = Path(__file__).resolve().parents[2] / "examples" / "distributed" / "train_mlp.py"
+    saved = tmp_path / "weights.npz"
+    result = mpirun(example, 2, "--steps", "50", "--save", saved, timeout=240)
+    assert result.returncode == 0, result
+    out = result.stdout
+    assert "on 2 ranks" in out and "step 50 loss" in out and "replicas identical: True" in out
+    assert out.count("step 50 loss") == 1, result  # printed by rank 0 only
+    with np.load(saved) as weights:  # written by rank 0, complete when every rank went on
+        assert sorted(weights.files) == ["b1", "b2", "w1", "w2"]
 
 
 # A launcher that does not kill the other ranks when one dies (srun without
