@@ -11,6 +11,7 @@ The package face only re-exports; each name lives in a private module or in ``op
 
 from __future__ import annotations
 
+from . import distributed  # noqa: F401  (ef.distributed; mpi4py is imported by init() only)
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
 from . import ops as _ops
