@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._buffers import BufferCache
-from .protocol import Communicator, Work
+from .protocol import BufferWork, Communicator
 
 # numpy dtype name -> name of the MPI datatype reductions use.
 REDUCE_TYPES = {
@@ -47,24 +47,17 @@ def gathered_shape(shape: tuple, size: int) -> tuple:
     return (size * shape[0],) + tuple(shape[1:]) if shape else (size,)
 
 
-class MPIWork(Work):
-    """An mpi4py request; keeps the buffers alive until MPI is done with them."""
+class MPIWork(BufferWork):
+    """An mpi4py request and the buffers it reads and writes."""
 
-    __slots__ = ("_req", "_out", "_keep", "_finish")
+    __slots__ = ("_req",)
 
     def __init__(self, req, out, keep=(), finish=None):
+        super().__init__(out, keep, finish)
         self._req = req
-        self._out = out
-        self._keep = keep      # send buffers: a temporary must outlive the request
-        self._finish = finish  # applied to the result once (widened reductions)
 
     def test(self) -> bool:
         return self._req.Test()
-
-    def result(self):
-        self._keep = ()
-        out = self._out
-        return self._finish(out) if self._finish is not None else out
 
 
 class MPICommunicator(Communicator):

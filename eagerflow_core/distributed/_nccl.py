@@ -19,7 +19,7 @@ from __future__ import annotations
 import warnings
 
 from ._mpi import gathered_shape
-from .protocol import Communicator, Work
+from .protocol import BufferWork, Communicator
 
 UID_BYTES = 128  # NCCL_UNIQUE_ID_BYTES
 # dtype name -> (NCCL datatype, dtype the array is cast to first or None, NCCL numbers per element)
@@ -77,24 +77,20 @@ def nccl_available() -> tuple[bool, str]:
     return True, ""
 
 
-class NcclWork(Work):
-    __slots__ = ("_event", "_comm", "_out", "_keep", "_finish")
+class NcclWork(BufferWork):
+    """A CUDA event recorded behind an NCCL call; NCCL's asynchronous error is checked on
+    each poll."""
+
+    __slots__ = ("_event", "_comm")
 
     def __init__(self, event, comm, out, keep, finish=None):
+        super().__init__(out, keep, finish)
         self._event = event
         self._comm = comm
-        self._out = out
-        self._keep = keep
-        self._finish = finish
 
     def test(self) -> bool:
         self._comm.check_async_error()  # raises NcclError if a peer failed
         return self._event.done
-
-    def result(self):
-        self._keep = ()
-        out = self._out
-        return self._finish(out) if self._finish is not None else out
 
 
 class NcclCommunicator(Communicator):
@@ -146,6 +142,17 @@ class NcclCommunicator(Communicator):
         rt = self._cp.cuda.runtime
         rt.memcpyAsync(dst, src, nbytes, rt.memcpyDeviceToDevice, stream.ptr)
 
+    def _each_block(self, call, base: int, nbytes: int, root: int, stream) -> None:
+        """``call`` (send or recv) between the root and every other rank, on that rank's
+        block of ``nbytes`` at ``base``; grouped, so that NCCL runs them together."""
+        self._nccl.groupStart()
+        try:
+            for r in range(self.size):
+                if r != root:
+                    call(base + r * nbytes, nbytes, self._uint8, r, stream.ptr)
+        finally:
+            self._nccl.groupEnd()
+
     # -- collectives ---------------------------------------------------------------------
     def all_reduce(self, x, op):
         dev, stream = self._start()
@@ -192,13 +199,7 @@ class NcclCommunicator(Communicator):
             out = self._cp.empty(gathered_shape(x.shape, self.size), x.dtype)
             base = out.data.ptr
             self._memcpy(base + root * nbytes, x.data.ptr, nbytes, stream)
-            self._nccl.groupStart()
-            try:
-                for r in range(self.size):
-                    if r != root:
-                        self._comm.recv(base + r * nbytes, nbytes, self._uint8, r, stream.ptr)
-            finally:
-                self._nccl.groupEnd()
+            self._each_block(self._comm.recv, base, nbytes, root, stream)
             return self._done(stream, out, (x,))
 
     def scatter(self, x, root, shape, dtype):
@@ -212,13 +213,7 @@ class NcclCommunicator(Communicator):
             x = self._cp.ascontiguousarray(x)
             base = x.data.ptr
             self._memcpy(out.data.ptr, base + root * nbytes, nbytes, stream)
-            self._nccl.groupStart()
-            try:
-                for r in range(self.size):
-                    if r != root:
-                        self._comm.send(base + r * nbytes, nbytes, self._uint8, r, stream.ptr)
-            finally:
-                self._nccl.groupEnd()
+            self._each_block(self._comm.send, base, nbytes, root, stream)
             return self._done(stream, out, (x,))
 
     def send(self, x, dest, tag):

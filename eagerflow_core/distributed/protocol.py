@@ -57,6 +57,24 @@ class CompletedWork(Work):
         return self._value
 
 
+class BufferWork(Work):
+    """A Work whose engine writes into ``out``: the input buffers ``keep`` stay alive until it
+    is done (a temporary copy must outlive the request), and ``finish`` (a cast back, say) is
+    applied to the result once. Subclasses implement :meth:`test`."""
+
+    __slots__ = ("_out", "_keep", "_finish")
+
+    def __init__(self, out, keep=(), finish=None):
+        self._out = out
+        self._keep = keep
+        self._finish = finish
+
+    def result(self):
+        self._keep = ()
+        out = self._out
+        return self._finish(out) if self._finish is not None else out
+
+
 class Communicator:
     """Collectives over all ranks of the world, on the raw arrays of one device.
 
