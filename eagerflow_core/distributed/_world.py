@@ -40,6 +40,7 @@ class World:
         self.comms: dict = {}    # Device -> Communicator
         self.host = None         # the host (MPI or self) communicator
         self.seq = 0             # collectives started (named in errors)
+        self.abort_at_exit = False  # set for good once a collective failed
         self._exit_hook = False
 
 
@@ -125,6 +126,7 @@ def _init_mpi(w: World, MPI) -> None:
     else:
         w.host = MPICommunicator(comm, MPI)
     if not w._exit_hook:
+        w.exit_mpi = MPI  # kept through shutdown(): the exit hook may need to abort
         atexit.register(_at_exit)
         w._exit_hook = True
 
@@ -134,10 +136,10 @@ def _at_exit() -> None:
     MPI_Finalize would wait for them forever. Abort the job instead (the error that broke the
     world has been printed by then)."""
     w = WORLD
-    if w.broken and w.comm is not None:
+    if w.abort_at_exit:
         sys.stdout.flush()
         sys.stderr.flush()
-        w.comm.Abort(1)
+        w.exit_mpi.COMM_WORLD.Abort(1)
 
 
 def shutdown() -> None:
@@ -153,7 +155,7 @@ def shutdown() -> None:
     w.comms.clear()
     if w.comm is not None and not w.broken:
         w.comm.Free()
-    w.comm = w.host = None
+    w.MPI = w.comm = w.host = None
     w.initialized = False
     w.rank, w.size, w.local_rank, w.local_size = 0, 1, 0, 1
 
@@ -173,6 +175,7 @@ def require(what: str) -> World:
 def mark_broken(w: World, why: str) -> None:
     if w.broken is None:
         w.broken = why
+    w.abort_at_exit = True  # even after shutdown() and a new init(): the requests stay
     for comm in list(w.comms.values()) + [w.host]:
         try:
             comm.abort()

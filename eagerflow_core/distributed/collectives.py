@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dispatch
-from .._dtypes import ALL_DTYPES
+from .._dtypes import int64
 from .._errors import DTypeError, InvalidArgumentError, ShapeError
 from .._tensor import Tensor, new_tensor
 from ..autodiff.composite import composite
@@ -24,17 +24,10 @@ from ..ops.creation import zeros_like
 from ..ops.manipulation import reshape
 from . import _header
 from ._errors import DistributedError
-from ._select import communicator_for
+from ._select import _Named, communicator_for
 from ._world import WORLD, require, test, wait
 
 REDUCTIONS = ("sum", "mean", "max", "min")
-
-
-class _Named:
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
 
 
 def _tensor(what: str, x) -> Tensor:
@@ -363,14 +356,13 @@ def recv(source: int, tag: int = 0, *, device=None) -> Tensor:
     w = require("distributed.recv")
     source = _check_root("recv", source, w.size)
     tag = _check_tag("recv", tag)
-    head = wait(w.host.recv((_header.LENGTH,), _INT64, source, tag),
+    head = wait(w.host.recv((_header.LENGTH,), int64, source, tag),
                 f"distributed.recv from rank {source} (header)", w.host.name)
     fields = _header.decode(head)
     return _run("recv", None, device=as_device(device), dtype=fields["dtype"],
                 shape=fields["shape"], peer=source, tag=tag, check=False)
 
 
-_INT64 = next(d for d in ALL_DTYPES if d.name == "int64")
 _TAG_MAX = 32767  # the least MPI_TAG_UB an MPI library may have
 
 
