@@ -22,8 +22,9 @@ DEFAULT_TIMEOUT = 600.0  # seconds: NCCL's default in PyTorch; long evaluations 
 _TRUE = ("1", "true", "yes", "on")
 # Environment variables launchers set to the number of processes (used only to refuse a
 # single-process world when mpi4py is missing under a launcher).
+# (SLURM_STEP_NUM_TASKS, not SLURM_NTASKS: a batch script's own process has the latter.)
 _SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MV2_COMM_WORLD_SIZE",
-              "SLURM_NTASKS", "MPI_LOCALNRANKS")
+              "SLURM_STEP_NUM_TASKS")
 
 
 class World:

@@ -22,9 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def no_mpi4py(monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)  # `from mpi4py import MPI` fails
-    for var in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_NTASKS",
-                "MV2_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "EAGERFLOW_DIST_TIMEOUT",
-                "EAGERFLOW_DIST_CHECK"):
+    for var in _world._SIZE_VARS + ("EAGERFLOW_DIST_TIMEOUT", "EAGERFLOW_DIST_CHECK"):
         monkeypatch.delenv(var, raising=False)
     dist.shutdown()
     yield
