@@ -6,8 +6,9 @@
     srun -n 8 python examples/distributed/train_mlp.py        # under SLURM
 
 Every rank makes the same synthetic data set (a fixed random "teacher" network labels random
-inputs), takes its own shard of each global batch, and the DistributedOptimizer averages the
-gradients, so the ranks together take the step one process would take on the whole batch.
+inputs) and reads its own shard of it (``Dataset.shard(size, rank)``) in batches of
+``--batch / size``; the DistributedOptimizer averages the gradients, so each step is a step on
+a global batch of ``--batch`` examples.
 """
 
 from __future__ import annotations
@@ -68,16 +69,18 @@ def main():
     if args.batch % size:
         parser.error(f"--batch {args.batch} must be a multiple of the {size} ranks")
     x_all, y_all = make_data()
+    ds = (ef.data.Dataset.from_tensor_slices((x_all, y_all))
+          .shard(size, rank)                   # this rank's examples: every size-th one
+          .shuffle(len(x_all) // size, seed=rank)
+          .batch(args.batch // size, drop_remainder=True)
+          .repeat())
     params = make_model(seed=rank)  # different on every rank on purpose...
     dist.broadcast_variables(params, root=0)  # ...until rank 0's values are everyone's
     opt = dist.DistributedOptimizer(SGD(args.lr), bucket_bytes=args.bucket_bytes)
     dist.print0(f"training a {D}-{H}-{C} MLP on {size} rank{'s' if size > 1 else ''}, "
                 f"global batch {args.batch}")
 
-    for step in range(1, args.steps + 1):
-        batch = np.random.default_rng(step).choice(len(x_all), args.batch, replace=False)
-        mine = batch[rank::size]  # this rank's shard (with a Dataset: ds.shard(size, rank))
-        x, y = ef.asarray(x_all[mine]), ef.asarray(y_all[mine])
+    for step, (x, y) in zip(range(1, args.steps + 1), ds):
         with ef.GradientTape() as tape:
             loss = ef.mean(ef.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=y, logits=logits_of(params, x)))

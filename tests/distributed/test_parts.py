@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import eagerflow_core as ef
+from eagerflow_core._tensor import new_tensor
 from eagerflow_core.distributed import CommInfo, CollectiveMismatchError, _header
 from eagerflow_core.distributed._buffers import MIN_BYTES, BufferCache
 from eagerflow_core.distributed._nccl import (NcclCommunicator, exchange_unique_id,
@@ -214,7 +215,7 @@ def test_buffers_are_reused_only_when_nothing_refers_to_them():
     gc.collect()
     c = cache.take((2, n // 2), np.float32)    # same bytes, another shape: reused
     assert c.ctypes.data == address and c.shape == (2, n // 2) and c.flags.c_contiguous
-    tensor = ef.asarray(b)                      # a tensor holding a buffer keeps it busy
+    tensor = new_tensor(b, ef.float32, ef.device("cpu"))  # as a collective's result holds it
     del b
     d = cache.take((n,), np.float32)
     assert d.ctypes.data not in (address, tensor.raw.ctypes.data)
