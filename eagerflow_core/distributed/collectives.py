@@ -25,7 +25,7 @@ from ..ops.manipulation import reshape
 from . import _header
 from ._errors import DistributedError
 from ._select import _Named, communicator_for
-from ._world import WORLD, require, test, wait
+from ._world import WORLD, mark_broken, require, test, wait
 
 REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -129,9 +129,10 @@ def start(collective: str, x: Tensor | None, *, op=None, root=None, device=None,
             work = comm.recv(shape, dtype, peer, tag)
     except DistributedError:
         raise
-    except Exception as exc:
-        raise DistributedError(f"{what}: the {comm.name} communicator refused it: "
-                               f"{type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # the engine failed to start it: its state is unknown now
+        why = f"{what}: the {comm.name} communicator refused it: {type(exc).__name__}: {exc}"
+        mark_broken(w, why)
+        raise DistributedError(why) from exc
     return Pending(work, what, comm, dtype if dtype is not None else x._dtype, dev)
 
 
