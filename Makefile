@@ -9,7 +9,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip -q
 # Every package of the repository, installed editable.
-PACKAGES := -e . -e backends/numpy_backend -e backends/cuda_backend
+PACKAGES := -e '.[test]' -e backends/numpy_backend -e backends/cuda_backend
 PYPROJECTS := pyproject.toml backends/numpy_backend/pyproject.toml \
               backends/cuda_backend/pyproject.toml
 # The lent GPU machine has no network: its python gets the packages without dependencies.
