@@ -1,7 +1,7 @@
 """Every op eagerflow defines, one module per family. Importing this registers them all."""
 
 from . import (creation, elementwise, indexing, linalg, linalg_ext, manipulation,  # noqa: F401
-               searching, sets, sorting, statistical, transfer, utility)
+               nn_conv, nn_pool, searching, sets, sorting, statistical, transfer, utility)
 from . import operators  # noqa: F401  (attaches +, -, @, ... to Tensor)
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
