@@ -22,8 +22,10 @@ SPEC = "https://data-apis.org/array-api/2024.12/API_specification/generated/arra
 
 def _finish(fn, name, op, doc, example):
     fn.__name__ = fn.__qualname__ = name.rpartition(".")[2]
-    # doctest collects a function only from the module its __module__ names.
-    fn.__module__ = "eagerflow_core.linalg" if name.startswith("linalg.") else "eagerflow_core"
+    # doctest collects a function only from the module its __module__ names: the namespace
+    # users reach it through (ef.linalg.inv, ef.nn.conv2d, ef.exp).
+    space = name.rpartition(".")[0]
+    fn.__module__ = f"eagerflow_core.{space}" if space in ("linalg", "nn") else "eagerflow_core"
     text = inspect.cleandoc(doc)
     if example:
         text += "\n\n" + inspect.cleandoc(example)
