@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
+from .nn import one_hot  # TensorFlow's tf.one_hot
 from . import ops as _ops
 from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad,
                        hessian, jacobian, jvp, stop_gradient, value_and_grad, vjp)
@@ -63,5 +64,5 @@ __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats"
             "InvalidArgumentError", "OutOfRangeError", "DeviceError", "KernelNotFoundError",
             "KernelError", "PluginError"]
            + ["GradientTape", "GradientTapeError", "Variable", "grad", "value_and_grad", "vjp",
-              "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient"]
+              "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient", "one_hot"]
            + _ops.__all__)
