@@ -196,7 +196,11 @@ class Target:
 
     # -- rows
     def has_kernel(self, info) -> bool:
-        return info.name in self.device.kernels
+        # An ef.nn function composed of other ops (conv1d, layer_norm...) is not in the registry
+        # and has no kernel of its own: it runs on the kernels of the ops it is made of, and is
+        # checked like any op (a kernel it lacks fails its checks, naming the op).
+        from .._registry import OPS
+        return info.name not in OPS or info.name in self.device.kernels
 
     def check_row(self, info, dtype: str) -> list[Result]:
         """Every check of op ``info`` on ``dtype`` (``ANY_DTYPE``: the error checks)."""

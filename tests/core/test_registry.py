@@ -60,8 +60,9 @@ TENSOR_METHOD_OPS = {"to_device": "to_device", "getitem": "__getitem__", "setite
 def public_function(op_name):
     if op_name in TENSOR_METHOD_OPS:
         return getattr(ef.Tensor, TENSOR_METHOD_OPS[op_name], None)
-    if op_name.startswith("linalg."):
-        return getattr(ef.linalg, op_name.partition(".")[2], None)
+    space, _, short = op_name.rpartition(".")
+    if space in ("linalg", "nn"):  # ef.linalg.inv, ef.nn.conv2d
+        return getattr(getattr(ef, space), short, None)
     return getattr(ef, op_name, None)
 
 

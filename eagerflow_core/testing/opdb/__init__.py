@@ -3,7 +3,8 @@ implements, saying how to call the op, what NumPy computes for it (the float64 r
 which dtypes it takes, how to draw its inputs (hypothesis strategies, so that a failure
 shrinks to a minimal input), where its gradient is smooth, and which bad inputs must raise.
 One module per family (``_elementwise``, ``_creation``, ``_indexing``, ``_linalg``,
-``_manipulation``, ``_reductions``, ``_searching``); ``OPDB`` gathers them by op name.
+``_manipulation``, ``_reductions``, ``_searching``, ``_nn``, ``_nn_functions``); ``OPDB``
+gathers them by op name.
 
 Conventions (what the runner, ``eagerflow_core.testing.conformance``, relies on):
 
@@ -53,7 +54,9 @@ from __future__ import annotations
 
 from ._base import ErrorCase, OpInfo, Sample
 
-#: Every op a backend kernel implements, by registry name ("add", "linalg.inv", "getitem"...).
+#: Every op a backend kernel implements, by registry name ("add", "linalg.inv", "getitem"...),
+#: and the ef.nn functions composed of such ops ("nn.conv1d", "nn.layer_norm"...), which are
+#: checked the same way on every backend although they need no kernel of their own.
 OPDB: dict[str, OpInfo] = {}
 
 
@@ -71,11 +74,13 @@ def _load() -> None:
         _indexing,
         _linalg,
         _manipulation,
+        _nn,
+        _nn_functions,
         _reductions,
         _searching,
     )
     for family in (_elementwise, _creation, _indexing, _linalg, _manipulation, _reductions,
-                   _searching):
+                   _searching, _nn, _nn_functions):
         _register(family.INFOS)
 
 
