@@ -15,6 +15,8 @@ import torch
 
 from eagerflow_core.plugins import kernels_from_namespace
 
+from . import _nn
+
 _HALF = (torch.float16, torch.bfloat16)
 _INT = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
 # torch indexes with int32/int64 tensors only, and reads a uint8 tensor as a boolean mask.
@@ -425,4 +427,5 @@ def build_table(xp) -> dict:
         key = f"linalg.{name}"
         if key in table:
             table[key] = _linalg(name, table[key])
+    table.update(_nn.KERNELS)  # conv and pooling on torch.nn.functional (_nn.py)
     return table
