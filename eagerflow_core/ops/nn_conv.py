@@ -66,7 +66,8 @@ def conv_params(who, xs, ws, strides, padding, data_format, dilations, groups, n
     strides = A.window_ints(strides, n, "strides", who, fmt)
     dilations = A.window_ints(1 if dilations is None else dilations, n, "dilations", who, fmt)
     A.checked(who, A.require_rank, xs, n, "input", fmt)
-    A.checked(who, A.require_rank, ws, n, "filters", fmt)
+    if len(ws) != n + 2:
+        raise ShapeError(f"{who}: filters must be {n + 2}-D {_KERNEL[n]}, got shape {tuple(ws)}")
     channels = xs[A.CHANNEL_AXIS[fmt]]
     if groups is None:  # TensorFlow infers the groups from the filters' input channels
         per_group = ws[n]
