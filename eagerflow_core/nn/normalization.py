@@ -185,7 +185,7 @@ def _param(p, x: Tensor, axes, what: str):
     """A scale or offset as a tensor that broadcasts against ``x``: one of the normalised
     axes' shape is laid out along those axes."""
     p = astype(as_float(p, _LAYER), x.dtype, copy=False)
-    sizes = tuple(x.shape[a] for a in axes)
+    sizes = tuple(x.shape[a] for a in sorted(axes))  # in the order the axes have in x
     if p.shape == sizes:
         return reshape(p, tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim)))
     _rules.checked(_LAYER, _rules.broadcast, x.shape, p.shape)
@@ -200,8 +200,9 @@ def layer_norm(x, axis=-1, scale=None, offset=None, epsilon=1e-3) -> Tensor:
     normalised to mean 0 and variance 1 over ``axis`` (an int or a tuple; by default the last
     axis), then ``* scale + offset``.
 
-    ``scale`` and ``offset`` (optional) have the normalised axes' shape (``(features,)`` for
-    the last axis) or any shape that broadcasts to ``x``. ``epsilon`` (Keras' default 1e-3)
+    ``scale`` and ``offset`` (optional) have the normalised axes' shape, in the order those
+    axes have in ``x`` (``(features,)`` for the last axis), or any shape that broadcasts to
+    ``x``. ``epsilon`` (Keras' default 1e-3)
     is added to the variance. The normalisation is one tape step whose rule is
     ``(g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + epsilon)``.
 

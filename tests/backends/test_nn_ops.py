@@ -254,9 +254,19 @@ def test_moments_batch_norm_and_layer_norm_against_torch(device):
                           offset=ef.asarray(beta), epsilon=1e-5)
     lt = F.layer_norm(torch.tensor(x), (3,), torch.tensor(gamma), torch.tensor(beta), eps=1e-5)
     np.testing.assert_allclose(ln.numpy(), lt.numpy(), rtol=1e-4, atol=1e-5)
-    ln2 = ef.nn.layer_norm(ef.asarray(x), axis=(1, 2, 3), epsilon=1e-5)
-    lt2 = F.layer_norm(torch.tensor(x), (5, 5, 3), eps=1e-5)
+    # several axes, named in any order: the scale has their sizes in the order they have in x
+    w3, _ = host(rng, (5, 3))
+    ln2 = ef.nn.layer_norm(ef.asarray(x), axis=(3, -2, 1), scale=ef.asarray(w3), epsilon=1e-5)
+    lt2 = F.layer_norm(torch.tensor(x), (5, 5, 3), torch.tensor(w3)[None].expand(5, 5, 3),
+                       eps=1e-5)
     np.testing.assert_allclose(ln2.numpy(), lt2.numpy(), rtol=1e-4, atol=1e-5)
+    w2, w2_64 = host(rng, (5, 4))
+    y = ef.asarray(x[:, :, :4, :])  # (4, 5, 4, 3): the scale is laid along axes 1 and 2
+    ln3 = ef.nn.layer_norm(y, axis=(2, 1), scale=ef.asarray(w2), epsilon=1e-5)
+    y64 = x[:, :, :4, :].astype(np.float64)
+    mu, var = y64.mean(axis=(1, 2), keepdims=True), y64.var(axis=(1, 2), keepdims=True)
+    assert_close(ln3, (y64 - mu) / np.sqrt(var + 1e-5) * w2_64[None, :, :, None], rtol=1e-4,
+                 atol=1e-5)
 
 
 @pytest.mark.parametrize("dtype", [ef.float16, ef.bfloat16])
