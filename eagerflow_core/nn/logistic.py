@@ -51,6 +51,7 @@ def silu(features, beta=1.0) -> Tensor:
     return _silu(as_float(features, _SILU), beta=float(beta))
 
 
+silu.op = _silu.op  # what tapes record for it (its rules, for interpreters)
 swish = silu
 
 
@@ -101,6 +102,9 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None) -> Tensor:
     _rules.checked(_SCE, _sce_shape, labels.shape, logits.shape)
     dt = _rules.float_result(labels.dtype, logits.dtype)
     return _sigmoid_ce(astype(labels, dt, copy=False), astype(logits, dt, copy=False))
+
+
+sigmoid_cross_entropy_with_logits.op = _sigmoid_ce.op
 
 
 __all__ = ["sigmoid_cross_entropy_with_logits", "silu", "swish"]

@@ -91,6 +91,9 @@ def moments(x, axes, shift=None, keepdims=False) -> tuple[Tensor, Tensor]:
     return _moments(x, axes=axes, keepdims=bool(keepdims))
 
 
+moments.op = _moments.op  # what tapes record for it (its rules, for interpreters)
+
+
 # -- batch_norm ----------------------------------------------------------------------------------
 def _inv(variance, scale, epsilon):
     inv = 1 / sqrt(variance + epsilon)
@@ -158,6 +161,7 @@ def batch_norm(x, mean, variance, offset=None, scale=None, variance_epsilon=1e-3
     return _batch_norm(*args, epsilon=float(variance_epsilon))
 
 
+batch_norm.op = _batch_norm.op
 batch_normalization = batch_norm
 
 
@@ -225,6 +229,9 @@ def layer_norm(x, axis=-1, scale=None, offset=None, epsilon=1e-3) -> Tensor:
     if offset is not None:
         y = y + _param(offset, x, axes, "offset")
     return y
+
+
+layer_norm.op = _normalize.op  # the normalisation; scale and offset are recorded after it
 
 
 __all__ = ["batch_norm", "batch_normalization", "layer_norm", "moments"]
