@@ -177,21 +177,20 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format=None
 
 # -- the two transposes (internal: gradient rules call them) --------------------------------------
 
-def _backprop_input_shape(dys, ws, *, input_shape, **params):
-    want = conv_shape(input_shape, ws, **params)
+def _check_dy(dys, xs, ws, params):
+    want = conv_shape(xs, ws, **params)
     if tuple(dys) != want:
         raise ShapeError(f"the output gradient has shape {tuple(dys)}, but convolving an input "
-                         f"of shape {tuple(input_shape)} with filters of shape {tuple(ws)} "
-                         f"gives {want}")
+                         f"of shape {tuple(xs)} with filters of shape {tuple(ws)} gives {want}")
+
+
+def _backprop_input_shape(dys, ws, *, input_shape, **params):
+    _check_dy(dys, input_shape, ws, params)
     return tuple(input_shape)
 
 
 def _backprop_filter_shape(xs, dys, *, filter_shape, **params):
-    want = conv_shape(xs, filter_shape, **params)
-    if tuple(dys) != want:
-        raise ShapeError(f"the output gradient has shape {tuple(dys)}, but convolving an input "
-                         f"of shape {tuple(xs)} with filters of shape {tuple(filter_shape)} "
-                         f"gives {want}")
+    _check_dy(dys, xs, filter_shape, params)
     return tuple(filter_shape)
 
 

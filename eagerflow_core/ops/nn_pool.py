@@ -77,6 +77,11 @@ def _avg_grad_shape(dys, *, input_shape, **params):
     return tuple(input_shape)
 
 
+def _pool(op, input, ksize, strides, padding, data_format):
+    x = A.tensor(input, op.name)
+    return call(op, (x,), pool_params(op.name, x.shape, ksize, strides, padding, data_format))
+
+
 _WINDOW_ARGS = """
     ``input`` is NHWC ``(batch, height, width, channels)``, or NCHW with
     ``data_format="NCHW"``. ``ksize`` and ``strides`` (default: ``ksize``, windows side by
@@ -106,9 +111,7 @@ max_pool2d_op = defop("nn.max_pool2d", family="nn", dtype_rule=_float_dtype,
                [14., 15.]], shape=(2, 2), dtype=float32, device='cpu:0')
     """)
 def max_pool2d(input, ksize, strides=None, padding="VALID", data_format="NHWC") -> Tensor:
-    x = A.tensor(input, "nn.max_pool2d")
-    params = pool_params("nn.max_pool2d", x.shape, ksize, strides, padding, data_format)
-    return call(max_pool2d_op, (x,), params)
+    return _pool(max_pool2d_op, input, ksize, strides, padding, data_format)
 
 
 max_pool2d_grad_op = defop(
@@ -137,9 +140,7 @@ avg_pool2d_op = defop("nn.avg_pool2d", family="nn", dtype_rule=_float_dtype,
                [6.5, 8. ]], shape=(2, 2), dtype=float32, device='cpu:0')
     """)
 def avg_pool2d(input, ksize, strides=None, padding="VALID", data_format="NHWC") -> Tensor:
-    x = A.tensor(input, "nn.avg_pool2d")
-    params = pool_params("nn.avg_pool2d", x.shape, ksize, strides, padding, data_format)
-    return call(avg_pool2d_op, (x,), params)
+    return _pool(avg_pool2d_op, input, ksize, strides, padding, data_format)
 
 
 avg_pool2d_grad_op = defop(

@@ -240,36 +240,31 @@ def _conv2d_samples(draw, dtype, grad=False):
 
 
 @st.composite
-def _backprop_input_samples(draw, dtype, grad=False):
+def _backprop_samples(draw, dtype, grad=False, of="input"):
+    """A gradient op's call: ``(dy, w)`` with the input's shape (``of="input"``), or ``(x, dy)``
+    with the filters' shape."""
     xs, ws, kw = draw(conv_config(grad=grad))
-    ys = conv_ref(np.zeros(xs), np.zeros(ws), **kw).shape
-    return Sample((_values(draw, dtype, ys, grad, "dy"), _values(draw, dtype, ws, grad, "w")),
-                  {"input_shape": xs, **kw})
+    dy = _values(draw, dtype, conv_ref(np.zeros(xs), np.zeros(ws), **kw).shape, grad, "dy")
+    if of == "input":
+        return Sample((dy, _values(draw, dtype, ws, grad, "w")), {"input_shape": xs, **kw})
+    return Sample((_values(draw, dtype, xs, grad, "x"), dy), {"filter_shape": ws, **kw})
 
 
-@st.composite
-def _backprop_filter_samples(draw, dtype, grad=False):
-    xs, ws, kw = draw(conv_config(grad=grad))
-    ys = conv_ref(np.zeros(xs), np.zeros(ws), **kw).shape
-    return Sample((_values(draw, dtype, xs, grad, "x"), _values(draw, dtype, ys, grad, "dy")),
-                  {"filter_shape": ws, **kw})
+def _backprop(op, tensors, xs, ws, extra, kw):
+    """The internal op, its params resolved as conv2d's gradient rule gets them."""
+    p = nn_conv.conv_params(op.name, tuple(xs), tuple(ws), kw["strides"], kw["padding"],
+                            kw["data_format"], kw["dilations"], kw["groups"], 2)
+    return call(op, tensors, {**extra, **p})
 
 
 def _backprop_input(dy, w, input_shape, **kw):
-    """The internal op, its params resolved as conv2d's gradient rule gets them."""
-    p = nn_conv.conv_params("nn.conv2d_backprop_input", tuple(input_shape), w.shape,
-                            kw["strides"], kw["padding"], kw["data_format"], kw["dilations"],
-                            kw["groups"], 2)
-    return call(nn_conv.conv2d_backprop_input_op, (dy, w), {"input_shape": tuple(input_shape),
-                                                            **p})
+    return _backprop(nn_conv.conv2d_backprop_input_op, (dy, w), input_shape, w.shape,
+                     {"input_shape": tuple(input_shape)}, kw)
 
 
 def _backprop_filter(x, dy, filter_shape, **kw):
-    p = nn_conv.conv_params("nn.conv2d_backprop_filter", x.shape, tuple(filter_shape),
-                            kw["strides"], kw["padding"], kw["data_format"], kw["dilations"],
-                            kw["groups"], 2)
-    return call(nn_conv.conv2d_backprop_filter_op, (x, dy),
-                {"filter_shape": tuple(filter_shape), **p})
+    return _backprop(nn_conv.conv2d_backprop_filter_op, (x, dy), x.shape, filter_shape,
+                     {"filter_shape": tuple(filter_shape)}, kw)
 
 
 @st.composite
@@ -418,9 +413,9 @@ _INTERNAL = "internal (no public function): a gradient rule's op, called as the 
 INFOS = [
     _info("nn.conv2d", ef.nn.conv2d, conv_ref, _conv2d_samples, _CONV_ERRORS),
     _info("nn.conv2d_backprop_input", _backprop_input, conv_input_ref,
-          _backprop_input_samples, note=_INTERNAL),
+          partial(_backprop_samples, of="input"), note=_INTERNAL),
     _info("nn.conv2d_backprop_filter", _backprop_filter, conv_filter_ref,
-          _backprop_filter_samples, note=_INTERNAL),
+          partial(_backprop_samples, of="filter"), note=_INTERNAL),
     _info("nn.conv1d", ef.nn.conv1d, conv1d_ref, _conv1d_samples,
           (ErrorCase((np.ones((1, 4, 4, 1), _F), np.ones((2, 1, 1), _F)), {}, "ShapeError",
                      r"^nn\.conv1d: input must be 3-D \(batch, width, channels\)"),),
