@@ -164,3 +164,6 @@ def reset() -> None:
     """
     global _default
     _default = None
+
+
+loader.on_reload.append(reset)

@@ -1,16 +1,32 @@
-"""``ef.Variable``: mutable state (a layer's weights) that behaves as a tensor in ops."""
+"""``ef.Variable``: mutable state (a layer's weights) that behaves as a tensor in ops.
+
+The rules that keep tensors immutable while a Variable changes (issue #9):
+
+- A Variable owns its buffer: the initial value and every ``assign`` are copied, so no user
+  array or tensor ever aliases it.
+- A value once read never changes: an update writes into the buffer in place only when no one
+  else can observe it (no tensor read earlier, no view, no tape record, no NumPy export holds
+  it: CPython's reference counts tell, as NumPy's own temporary elision does); otherwise the
+  update makes a new buffer.
+- Updates are atomic: each Variable has a lock, held by reads and by every update, so eight
+  threads doing ``assign_add`` lose nothing (TensorFlow serialises them the same way).
+"""
 
 from __future__ import annotations
 
+import itertools
 import sys
+import threading
 import weakref
+from contextlib import contextmanager
 
 from .._dispatch import state
-from .._errors import ShapeError
-from .._tensor import Tensor
-
+from .._errors import DeviceError, DTypeError, ShapeError
+from .._tensor import Tensor, new_tensor
 
 _refcount = getattr(sys, "getrefcount", None)  # CPython: in-place updates need it
+_names = itertools.count(1)
+_KIND_RANK = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
 
 
 class Variable:
@@ -28,16 +44,17 @@ class Variable:
 
     _ef_variable_ = True
     _registry: "weakref.WeakValueDictionary[int, Variable]" = weakref.WeakValueDictionary()
-    _count = 0
     __array_priority__ = 1001
 
     def __init__(self, initial_value, trainable: bool = True, name: str | None = None,
                  dtype=None, device=None):
         from ..ops.creation import constant
-        self._value = constant(initial_value, dtype=dtype, device=device)
+        source = _plain(initial_value)
+        value = constant(source, dtype=dtype, device=device)  # copies host data
+        self._value = _own_copy(value) if value is source else value
+        self._lock = threading.Lock()
         self.trainable = bool(trainable)
-        Variable._count += 1
-        self.name = name if name is not None else f"Variable:{Variable._count}"
+        self.name = name if name is not None else f"Variable:{next(_names)}"
         Variable._registry[id(self)] = self
 
     @classmethod
@@ -46,7 +63,8 @@ class Variable:
 
     # -- reading -----------------------------------------------------------------------------
     def _ef_tensor_(self) -> Tensor:
-        value = self._value
+        with self._lock:  # an in-place update never runs between this read and its use
+            value = self._value
         if state.tapes and self.trainable:
             for tape in state.tapes:
                 if tape._recording and tape._watch_vars:
@@ -56,7 +74,8 @@ class Variable:
         return value
 
     def read_value(self) -> Tensor:
-        """The current value, as a Tensor (recorded as a read by active tapes)."""
+        """The current value, as a Tensor (recorded as a read by active tapes). It never
+        changes afterwards, whatever is assigned to the Variable."""
         return self._ef_tensor_()
 
     value = read_value
@@ -82,10 +101,10 @@ class Variable:
         return self._value.size
 
     def numpy(self):
-        return self._value.numpy()
+        return self.read_value().numpy()
 
     def __array__(self, dtype=None, copy=None):
-        return self._value.__array__(dtype, copy)
+        return self.read_value().__array__(dtype, copy)
 
     def __repr__(self):
         values = repr(self._value).split("(", 1)[1].rsplit(", shape=", 1)[0]
@@ -94,72 +113,213 @@ class Variable:
 
     # -- writing -----------------------------------------------------------------------------
     def assign(self, value) -> "Variable":
-        """Replace the value (same shape; cast to the Variable's dtype). Returns self."""
-        from ..ops.creation import asarray
-        new = asarray(value, dtype=self.dtype, device=self.device)
-        if new.shape != self.shape:
-            raise ShapeError(f"assign: Variable {self.name!r} has shape {self.shape}, the new "
-                             f"value has shape {new.shape}")
-        if new is value:  # never alias a tensor the caller still holds a name for
-            from .._tensor import new_tensor
-            new = new_tensor(new._data, new._dtype, new._device)
-        self._value = new
+        """Replace the value with a copy of ``value`` (same shape, on the Variable's device).
+        A value of the Variable's kind or a lower one is cast to its dtype (an int into a
+        float Variable); a higher kind (a float into an int Variable) raises, as TensorFlow
+        does. Returns self."""
+        new = self._converted(value, "assign")
+        with self._lock:
+            self._value = new
         return self
 
     def assign_add(self, delta) -> "Variable":
-        """``self.assign(self + delta)``."""
-        d = self._delta(delta)
-        if self._update_in_place("inplace_add", d):
-            return self
-        return self.assign(self._value + d)
+        """``self.assign(self + delta)``, atomically."""
+        return self._update("add", delta, "assign_add")
 
     def assign_sub(self, delta) -> "Variable":
-        """``self.assign(self - delta)``."""
-        d = self._delta(delta)
-        if self._update_in_place("inplace_subtract", d):
-            return self
-        return self.assign(self._value - d)
+        """``self.assign(self - delta)``, atomically."""
+        return self._update("subtract", delta, "assign_sub")
 
-    def _update_in_place(self, kernel: str, d) -> bool:
-        """Update the value's buffer in place when nothing else can see it (PyTorch's ``sub_``
-        without its aliasing hazards): no tensor read earlier, no view, no tape record, no
-        NumPy array from ``.numpy()`` holds it, so no one can observe the write. The check is
-        CPython's reference count, as NumPy's own temporary elision does."""
-        t = self._value
-        if _refcount is None or _refcount(t) != 3 or _refcount(t._data) != 2:
-            return False
-        kern = t._device.kernels.get(kernel)
-        if kern is None or d._device is not t._device or d._dtype is not t._dtype:
-            return False
-        if d.shape != t.shape:
+    def _update(self, how: str, delta, what: str) -> "Variable":
+        d = self._operand(delta, what)
+        with self._lock:
+            t = self._value
+            kern = t._device.kernels.get("inplace_" + how)
+            if kern is not None and d._dtype is t._dtype and _sole_owner(self):
+                _adopt(self, kern(t._data, d._data))
+                return self
+            from ..ops import elementwise
+            with _unrecorded():
+                new = getattr(elementwise, how)(t, d)
+            self._value = new
+        return self
+
+    def _operand(self, delta, what: str) -> Tensor:
+        """``delta`` as a tensor of the Variable's dtype that broadcasts to its shape."""
+        d = self._converted(delta, what, copy=False, exact_shape=False)
+        if d.shape != self.shape:
             from ..ops._rules import broadcast_shapes
             try:
-                if broadcast_shapes(d.shape, t.shape) != t.shape:
-                    return False
+                ok = broadcast_shapes(d.shape, self.shape) == self.shape
             except ShapeError:
-                return False
-        kern(t._data, d._data)
-        return True
+                ok = False
+            if not ok:
+                raise ShapeError(f"{what}: Variable {self.name!r} has shape {self.shape}; a "
+                                 f"delta of shape {d.shape} does not broadcast to it")
+        return d
 
-    def _delta(self, delta):
-        from ..ops.creation import asarray
-        return asarray(_plain(delta), dtype=self.dtype, device=self.device)
+    def _converted(self, value, what: str, copy=True, exact_shape=True) -> Tensor:
+        """``value`` as a tensor of this Variable's dtype on its device (a private copy when
+        ``copy``), refusing a lossy kind change and a silent device move."""
+        from ..ops.creation import asarray, astype
+        value = _plain(value)
+        dt, dev = self._value._dtype, self._value._device
+        if isinstance(value, Tensor):
+            if value._device is not dev:
+                raise DeviceError(f"{what}: Variable {self.name!r} is on {dev}, the value on "
+                                  f"{value._device}; eagerflow never moves data silently: "
+                                  f"move it with .to('{dev}') first")
+            t = value
+        else:
+            try:
+                t = asarray(value, device=dev, copy=True if copy else None)
+            except Exception as exc:  # noqa: BLE001  (re-raised with this op's name)
+                raise type(exc)(f"{what}: {str(exc).split(': ', 1)[-1]}") from None
+        if _KIND_RANK[t._dtype.kind] > _KIND_RANK[dt.kind]:
+            raise DTypeError(f"{what}: cannot write a {t._dtype} value into Variable "
+                             f"{self.name!r} of dtype {dt} without losing information; cast "
+                             f"it explicitly first (ef.astype(value, ef.{dt}))")
+        if exact_shape and t.shape != self._value.shape:
+            raise ShapeError(f"{what}: Variable {self.name!r} has shape {self._value.shape}, "
+                             f"the new value has shape {t.shape}")
+        if t._dtype is not dt:
+            with _unrecorded():
+                return astype(t, dt)  # a new buffer
+        if copy and t is value:
+            return _own_copy(t)
+        return t
 
     def __setitem__(self, key, value):
         # An assignment (TensorFlow's semantics): no op on any tape, like assign(); and a value
         # read earlier keeps its values (the write goes to a new tensor).
-        from .._tensor import new_tensor
-        t = new_tensor(self._value._data, self._value._dtype, self._value._device)
-        tapes, state.tapes = state.tapes, ()
-        try:
-            t[key] = value
-        finally:
-            state.tapes = tapes
-        self._value = t
+        with self._lock:
+            t = new_tensor(self._value._data, self._value._dtype, self._value._device)
+            with _unrecorded():
+                t[key] = value
+            self._value = t
+
+    # -- copying and pickling (by value; never a function or a class from elsewhere) --------
+    def __reduce__(self):
+        return (_rebuild_variable, (self.read_value(), self.trainable, self.name))
+
+    def __deepcopy__(self, memo):
+        new = Variable(self.read_value(), trainable=self.trainable, name=self.name)
+        memo[id(self)] = new
+        return new
+
+    def __copy__(self):
+        return self.__deepcopy__({})
+
+
+def _rebuild_variable(value, trainable, name):
+    return Variable(value, trainable=trainable, name=name)
+
+
+def update_in_place(kernel: str, variables, operands=(), params=None) -> bool:
+    """Run the device kernel ``kernel`` to update several Variables at once, atomically.
+
+    The kernel is called as ``kernel(*buffers, *operands, **params)`` with the Variables' raw
+    buffers first and returns the updated arrays, one per Variable (or one array for one
+    Variable). A backend that can write writes into the buffers and returns them; a backend
+    whose arrays are immutable returns new arrays; either way the Variables take what comes
+    back. A buffer that someone else can observe (a value read earlier, a view, a tape record)
+    is copied first, so a value once read never changes. This is how optimizers update
+    parameters and their slots without allocating per step (see ``ef.optimizers``).
+
+    Returns False, changing nothing, when the device has no such kernel: the caller then
+    computes the new values with eagerflow ops and ``assign``s them.
+
+    >>> import eagerflow_core as ef
+    >>> from eagerflow_core.autodiff.variable import update_in_place
+    >>> v = ef.Variable([1.0, 2.0])
+    >>> update_in_place("inplace_add", [v], [ef.constant([10.0, 10.0])])
+    True
+    >>> v.numpy()
+    array([11., 12.], dtype=float32)
+    """
+    variables = list(variables)
+    if not variables:
+        return True
+    dev = variables[0]._value._device
+    kern = dev.kernels.get(kernel)
+    if kern is None:
+        return False
+    raws = []
+    for x in operands:
+        x = _plain(x)
+        if isinstance(x, Tensor):
+            if x._device is not dev:
+                raise DeviceError(f"{kernel}: an operand is on {x._device}, the Variables on "
+                                  f"{dev}; move it with .to('{dev}') first")
+            x = x._data
+        raws.append(x)
+    ordered = sorted(set(variables), key=id)  # one lock order: no deadlock between updates
+    for v in ordered:
+        if v._value._device is not dev:
+            raise DeviceError(f"{kernel}: Variables on several devices ({dev}, "
+                              f"{v._value._device}); update each device's Variables apart")
+        v._lock.acquire()
+    try:
+        buffers = []
+        for v in variables:
+            if not _sole_owner(v):
+                v._value = _own_copy(v._value)
+            buffers.append(v._value._data)
+        out = kern(*buffers, *raws, **(params or {}))
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        if len(outs) != len(variables):
+            from .._errors import KernelError
+            raise KernelError(f"{kernel}: the {dev.backend.name!r} kernel returned {len(outs)} "
+                              f"arrays for {len(variables)} Variables")
+        for v, raw in zip(variables, outs):
+            _adopt(v, raw)
+    finally:
+        for v in ordered:
+            v._lock.release()
+    return True
+
+
+def _sole_owner(var: Variable) -> bool:
+    """True when no one but ``var`` can see its buffer (call with ``var._lock`` held)."""
+    if _refcount is None:
+        return False
+    t = var._value
+    # var._value, the local `t`, getrefcount's argument; t._data and the argument.
+    return _refcount(t) == 3 and _refcount(t._data) == 2
+
+
+def _adopt(var: Variable, raw) -> None:
+    """Make ``raw`` (what an update kernel returned) the Variable's buffer."""
+    t = var._value
+    if raw is None or raw is t._data:
+        return
+    dev = t._device
+    if type(raw) is not dev.array_type:
+        raw = dev.coerce(raw)
+    var._value = new_tensor(raw, t._dtype, dev)
+
+
+def _own_copy(t: Tensor) -> Tensor:
+    """A tensor with a private copy of ``t``'s values."""
+    raw = t._device.kernels["astype"](t._data, t._device.native[t._dtype], copy=True)
+    return new_tensor(raw, t._dtype, t._device)
+
+
+@contextmanager
+def _unrecorded():
+    """Ops run here are not recorded by any tape: assignments are not differentiable."""
+    paused = [t for t in state.tapes if t._recording]
+    for t in paused:
+        t._recording = False
+    try:
+        yield
+    finally:
+        for t in paused:
+            t._recording = True
 
 
 def _plain(x):
-    return x._value if isinstance(x, Variable) else x
+    return x.read_value() if isinstance(x, Variable) else x
 
 
 def _forward(name):
@@ -176,6 +336,6 @@ for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
               "__xor__", "__invert__", "__getitem__", "__bool__", "__float__", "__int__",
               "__index__", "__len__", "__iter__", "__format__", "item", "tolist", "astype", "to"):
     setattr(Variable, _name, _forward(_name))
-Variable.__hash__ = object.__hash__  # Variables are objects with identity (optimizer state keys)
+Variable.__hash__ = object.__hash__  # Variables are objects with identity (optimizer slots are keyed by Variables)
 Variable.T = property(lambda self: self._ef_tensor_().T)
 Variable.mT = property(lambda self: self._ef_tensor_().mT)

@@ -14,7 +14,7 @@ import inspect
 from typing import Callable
 
 from .. import _dispatch
-from .._registry import def_elementwise
+from .._registry import HELPERS, def_elementwise
 from . import _rules as R
 
 SPEC = "https://data-apis.org/array-api/2024.12/API_specification/generated/array_api.{}.html"
@@ -31,6 +31,7 @@ def _finish(fn, name, op, doc, example):
         text += "\n\n" + inspect.cleandoc(example)
     fn.__doc__ = text
     fn.op = op
+    op.fn = fn
     op.doc = text.splitlines()[0] if text else ""
     return fn
 
@@ -67,3 +68,10 @@ def public(op, doc: str = "", example: str = ""):
     def deco(fn):
         return _finish(fn, op.name, op, doc or fn.__doc__ or op.doc, example)
     return deco
+
+
+def helper(fn):
+    """Expose a public function that is not an op (``zeros_like``) to gradient rules, as
+    ``F.<name>`` (see ``_registry.F``)."""
+    HELPERS[fn.__name__] = fn
+    return fn

@@ -132,6 +132,7 @@ def broadcast_shapes(*shapes) -> tuple[int, ...]:
     >>> broadcast_shapes((2, 1), (3,))
     (2, 3)
     """
+    shapes = [s for s in shapes if s is not None]  # an absent optional input (clip's bounds)
     ndim = max((len(s) for s in shapes), default=0)
     out = []
     for i in range(-ndim, 0):

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from .._dispatch import call
 from .._errors import ShapeError
-from .._registry import defop
+from .._registry import F, defop
 from .._tensor import Tensor
 from . import _nn_args as A
 from . import _rules as R
 from ._define import public
-from .manipulation import expand_dims, reshape, squeeze
 
 _KERNEL = {1: "(width, in_channels / groups, out_channels)",
            2: "(height, width, in_channels / groups, out_channels)"}
@@ -141,8 +140,8 @@ def conv1d(input, filters, stride=1, padding="VALID", data_format="NWC", dilatio
     params = {"strides": (1,) + p["strides"], "padding": ((0, 0),) + p["padding"],
               "dilations": (1,) + p["dilations"], "groups": p["groups"],
               "data_format": "NHWC" if p["data_format"] == "NWC" else "NCHW"}
-    y = call(conv2d_op, (expand_dims(x, axis=height), expand_dims(w, axis=0)), params)
-    return squeeze(y, axis=height)
+    y = call(conv2d_op, (F.expand_dims(x, axis=height), F.expand_dims(w, axis=0)), params)
+    return F.squeeze(y, axis=height)
 
 
 def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format=None,
@@ -170,7 +169,7 @@ def depthwise_conv2d(input, filter, strides=1, padding="VALID", data_format=None
                          f"{x.shape[A.CHANNEL_AXIS[fmt]]} (input shape {x.shape}, {fmt}), got "
                          f"{w.shape}")
     kh, kw, c, m = w.shape
-    w = reshape(w, (kh, kw, 1, c * m))
+    w = F.reshape(w, (kh, kw, 1, c * m))
     params = conv_params(who, x.shape, w.shape, strides, padding, fmt, dilations, c, 2)
     return call(conv2d_op, (x, w), params)
 
@@ -213,7 +212,7 @@ __all__ = ["conv1d", "conv2d", "depthwise_conv2d"]
 # backprop_filter(x, dy) = J_w^T dy, bilinear too, and <h, backprop_input(dy, w)> =
 # <conv(h, w), dy> = <backprop_filter(h, dy), w> (and likewise for backprop_filter): each op's
 # gradients are the other two ops, the closed set JAX's conv transpose rules use.
-from .._registry import defvjp  # noqa: E402
+from .._registry import defjvp, defvjp  # noqa: E402
 
 
 def _conv_x_vjp(g, ans, x, w, **p):
@@ -243,3 +242,14 @@ def _backprop_filter_dy_vjp(h, ans, x, dy, *, filter_shape, **p):
 defvjp(conv2d_op, _conv_x_vjp, _conv_w_vjp)
 defvjp(conv2d_backprop_input_op, _backprop_input_dy_vjp, _backprop_input_w_vjp)
 defvjp(conv2d_backprop_filter_op, _backprop_filter_x_vjp, _backprop_filter_dy_vjp)
+
+
+# Forward mode: a bilinear op's tangent is the op applied with one input's tangent in its place.
+def _bilinear_jvp(op, first):
+    def rule(t, ans, a, b, **p):
+        return call(op, (t, b) if first else (a, t), p)
+    return rule
+
+
+for _op in (conv2d_op, conv2d_backprop_input_op, conv2d_backprop_filter_op):
+    defjvp(_op, _bilinear_jvp(_op, True), _bilinear_jvp(_op, False))

@@ -155,7 +155,7 @@ __all__ = ["avg_pool2d", "max_pool2d"]
 # -- gradients -------------------------------------------------------------------------------------
 # Max pooling is locally constant in which position wins, so the gradient ops have no rule for x
 # (zero away from ties); in their second input they are linear, each the transpose of the other.
-from .._registry import defvjp  # noqa: E402
+from .._registry import defjvp, defvjp  # noqa: E402
 
 
 def _max_pool_vjp(g, ans, x, **p):
@@ -183,3 +183,12 @@ defvjp(max_pool2d_grad_op, None, _max_pool_grad_dy_vjp)
 defvjp(max_pool2d_grad_grad_op, None, _max_pool_grad_grad_h_vjp)
 defvjp(avg_pool2d_op, _avg_pool_vjp)
 defvjp(avg_pool2d_grad_op, _avg_pool_grad_vjp)
+
+# Forward mode: the tangent of a max pool is the input's tangent at each window's first maximum
+# (max_pool2d_grad_grad's gather); the other ops are linear in the input that moves.
+defjvp(max_pool2d_op, lambda t, ans, x, **p: call(max_pool2d_grad_grad_op, (x, t), p))
+defjvp(max_pool2d_grad_op, None, lambda t, ans, x, dy, **p: call(max_pool2d_grad_op, (x, t), p))
+defjvp(max_pool2d_grad_grad_op, None,
+       lambda t, ans, x, h, **p: call(max_pool2d_grad_grad_op, (x, t), p))
+defjvp(avg_pool2d_op, lambda t, ans, x, **p: call(avg_pool2d_op, (t,), p))
+defjvp(avg_pool2d_grad_op, lambda t, ans, dy, **p: call(avg_pool2d_grad_op, (t,), p))

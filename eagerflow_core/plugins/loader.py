@@ -298,8 +298,12 @@ def reload_plugins() -> None:
     with _lock:
         _previous = _loaded or _previous
         _loaded, _by_type = None, {}
-        from .. import _devices
-        _devices.reset()
+        for forget in on_reload:
+            forget()
+
+
+#: Called after ``reload_plugins`` (the devices module forgets its default device here).
+on_reload: list = []
 
 
 def register_plugin(plugin: object, name: str) -> None:
