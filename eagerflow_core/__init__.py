@@ -12,8 +12,13 @@ The package face only re-exports; each name lives in a private module or in ``op
 from __future__ import annotations
 
 from . import cuda  # noqa: F401  (ef.cuda namespace)
+from . import data  # noqa: F401  (ef.data namespace: input pipelines)
+from . import fft  # noqa: F401  (ef.fft namespace)
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
+from . import losses  # noqa: F401  (ef.losses namespace)
+from . import metrics  # noqa: F401  (ef.metrics namespace)
+from . import random  # noqa: F401  (ef.random namespace)
 from .nn import one_hot  # TensorFlow's tf.one_hot
 from . import ops as _ops
 from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad, identity,
@@ -71,10 +76,12 @@ __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats"
             "EagerflowError", "ShapeError", "AxisError", "DTypeError", "ArgumentTypeError",
             "InvalidArgumentError", "OutOfRangeError", "DeviceError", "KernelNotFoundError",
             "KernelError", "PluginError"]
+           + ["data"]
            + ["GradientTape", "GradientTapeError", "Variable", "grad", "value_and_grad", "vjp",
               "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient", "identity",
               "one_hot"]
-           + _ops.__all__)
+           + _ops.__all__
+           + ["random", "losses", "metrics"])
 
 import sys as _sys  # noqa: E402
 

@@ -16,6 +16,7 @@ ef.Tensor([0., 2.], shape=(2,), dtype=float32, device='cpu:0')
 from ..ops.nn_conv import conv1d, conv2d, depthwise_conv2d
 from ..ops.nn_pool import avg_pool2d, max_pool2d
 from .activations import gelu, relu, sigmoid, softplus
+from .dropout import dropout
 from .embedding import embedding_lookup, one_hot
 from .logistic import sigmoid_cross_entropy_with_logits, silu, swish
 from .losses import softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits
@@ -23,7 +24,7 @@ from .normalization import batch_norm, batch_normalization, layer_norm, moments
 from .softmax import log_softmax, logsumexp, softmax
 
 __all__ = ["avg_pool2d", "batch_norm", "batch_normalization", "conv1d", "conv2d",
-           "depthwise_conv2d", "embedding_lookup", "gelu", "layer_norm", "log_softmax",
+           "depthwise_conv2d", "dropout", "embedding_lookup", "gelu", "layer_norm", "log_softmax",
            "logsumexp", "max_pool2d", "moments", "one_hot", "relu", "sigmoid",
            "sigmoid_cross_entropy_with_logits", "silu", "softmax",
            "softmax_cross_entropy_with_logits", "softplus",

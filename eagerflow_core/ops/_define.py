@@ -22,10 +22,10 @@ SPEC = "https://data-apis.org/array-api/2024.12/API_specification/generated/arra
 
 def _finish(fn, name, op, doc, example):
     fn.__name__ = fn.__qualname__ = name.rpartition(".")[2]
-    # doctest collects a function only from the module its __module__ names: the namespace
-    # users reach it through (ef.linalg.inv, ef.nn.conv2d, ef.exp).
+    # doctest collects a function only from the module its __module__ names.
+    # (Extension ops are named "<extension>.<name>": "linalg.inv" lives in eagerflow_core.linalg.)
     space = name.rpartition(".")[0]
-    fn.__module__ = f"eagerflow_core.{space}" if space in ("linalg", "nn") else "eagerflow_core"
+    fn.__module__ = f"eagerflow_core.{space}" if space else "eagerflow_core"
     text = inspect.cleandoc(doc)
     if example:
         text += "\n\n" + inspect.cleandoc(example)

@@ -51,6 +51,9 @@ class Backend:
     checks_index_bounds: bool = False
     #: DLPack device type of this backend's arrays (1 = CPU, 2 = CUDA), for ``ef.from_dlpack``.
     dlpack_device_type: int | None = None
+    #: The most dimensions one of its arrays may have (None: no fixed limit), reported by
+    #: ``ef.__array_namespace_info__().capabilities()``. NumPy's and CuPy's limit is 64.
+    max_dimensions: int | None = 64
 
     def is_available(self) -> tuple[bool, str]:
         """``(True, "")``, or ``(False, reason)``. Must be cheap and must not raise."""
@@ -90,6 +93,14 @@ class Backend:
     def device_index(self, raw) -> int:
         """The device index a raw array lives on (single-device backends: 0)."""
         return 0
+
+    def kernel_dtypes(self) -> dict[str, Any]:
+        """Ops whose kernel takes fewer dtypes than the backend has: ``{op name: dtype names}``
+        (JAX's linalg has no float16). The core then computes such an op in the nearest wider
+        dtype of the same kind that the kernel takes and casts the result back; with none, the
+        call raises KernelNotFoundError naming the dtypes the kernel takes. Ops not listed take
+        every dtype of ``native_dtypes()``."""
+        return {}
 
     def known_failures(self) -> list[dict]:
         """Conformance checks this backend knows it fails: dicts with ``op``, ``dtype``,

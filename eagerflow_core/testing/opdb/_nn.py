@@ -402,8 +402,8 @@ def _pool_errors(op):
                  for c in _POOL_ERRORS)
 
 
-def _info(name, fn, ref, samples, errors=(), note=""):
-    return OpInfo(name=name, fn=fn, ref=ref, dtypes=FLOATS, samples=samples,
+def _info(name, fn, ref, samples, errors=(), note="", kernels=()):
+    return OpInfo(name=name, fn=fn, ref=ref, dtypes=FLOATS, samples=samples, kernels=kernels,
                   differentiable=True, grad_samples=partial(samples, grad=True), errors=errors,
                   note=note)
 
@@ -419,11 +419,12 @@ INFOS = [
     _info("nn.conv1d", ef.nn.conv1d, conv1d_ref, _conv1d_samples,
           (ErrorCase((np.ones((1, 4, 4, 1), _F), np.ones((2, 1, 1), _F)), {}, "ShapeError",
                      r"^nn\.conv1d: input must be 3-D \(batch, width, channels\)"),),
-          note="conv2d over a height of 1: no kernel of its own"),
+          note="conv2d over a height of 1: no kernel of its own", kernels=("nn.conv2d",)),
     _info("nn.depthwise_conv2d", ef.nn.depthwise_conv2d, depthwise_ref, _depthwise_samples,
           (ErrorCase((_X4, np.ones((1, 1, 3, 2), _F)), {}, "ShapeError",
                      r"^nn\.depthwise_conv2d: filter must have shape .* in_channels = 2"),),
-          note="conv2d with one group per channel: no kernel of its own"),
+          note="conv2d with one group per channel: no kernel of its own",
+          kernels=("nn.conv2d",)),
     _info("nn.max_pool2d", ef.nn.max_pool2d, max_pool_ref,
           partial(_pool_samples, distinct=True), _pool_errors("max_pool2d")),
     _info("nn.max_pool2d_grad", _pool_op(nn_pool.max_pool2d_grad_op, "nn.max_pool2d_grad"),

@@ -152,9 +152,10 @@ def _one_hot_samples(draw, dtype, grad=False):
 def _one_hot_ref(indices, depth, on_value=None, off_value=None, axis=None, dtype=None):
     on = 1 if on_value is None else on_value
     off = 0 if off_value is None else off_value
-    axis = -1 if axis is None else axis
-    hot = np.expand_dims(indices.astype(np.int64), axis) == np.expand_dims(
-        np.arange(depth), tuple(i for i in range(indices.ndim + 1) if i != axis % (indices.ndim + 1)))
+    ndim = indices.ndim + 1
+    axis = (-1 if axis is None else axis) % ndim
+    positions = np.arange(depth).reshape([depth if i == axis else 1 for i in range(ndim)])
+    hot = np.expand_dims(indices.astype(np.int64), axis) == positions
     return np.where(hot, on, off).astype(dtype.numpy)
 
 
@@ -186,8 +187,10 @@ def _lookup_ref(params, ids, max_norm=None):
 
 # -- the database ----------------------------------------------------------------------------------
 
-def _info(name, fn, ref, samples, dtypes=FLOATS, errors=(), rtol=None, differentiable=True):
-    return OpInfo(name=name, fn=fn, ref=ref, dtypes=dtypes, samples=samples,
+def _info(name, kernels, fn, ref, samples, dtypes=FLOATS, errors=(), rtol=None,
+          differentiable=True):
+    """An entry for a function with no kernel of its own, built on ``kernels``."""
+    return OpInfo(name=name, fn=fn, ref=ref, dtypes=dtypes, samples=samples, kernels=kernels,
                   differentiable=differentiable,
                   grad_samples=partial(samples, grad=True) if differentiable else None,
                   errors=errors, rtol=rtol or {},
@@ -196,33 +199,39 @@ def _info(name, fn, ref, samples, dtypes=FLOATS, errors=(), rtol=None, different
 
 _V = np.ones((2, 3), _F)
 INFOS = [
-    _info("nn.silu", ef.nn.silu, _silu_ref, _silu_samples, kinds("iuf"), rtol=scaled(4, _HALF),
+    _info("nn.silu", ("exp", "where"),
+          ef.nn.silu, _silu_ref, _silu_samples, kinds("iuf"), rtol=scaled(4, _HALF),
           errors=(ErrorCase((np.ones(2, np.complex64),), {}, "DTypeError",
                             r"^nn\.silu: expects a real floating-point input, not complex64"),
                   ErrorCase((_V, np.array(1.0, _F)), {}, "ArgumentTypeError",
                             r"^nn\.silu: beta must be a Python number"))),
-    _info("nn.sigmoid_cross_entropy_with_logits", ef.nn.sigmoid_cross_entropy_with_logits,
+    _info("nn.sigmoid_cross_entropy_with_logits", ("exp", "log1p"),
+          ef.nn.sigmoid_cross_entropy_with_logits,
           _sce_ref, _sce_samples, rtol=scaled(8, _HALF),
           errors=(ErrorCase((), {"labels": np.ones(3, _F), "logits": _V}, "ShapeError",
                             r"^nn\.sigmoid_cross_entropy_with_logits: labels of shape \(3,\) and "
                             r"logits of shape \(2, 3\) must have the same shape"),
                   ErrorCase((), {"logits": _V}, "InvalidArgumentError", r"both labels and"))),
-    _info("nn.moments", ef.nn.moments, _moments_ref, _moments_samples,
+    _info("nn.moments", ("mean", "square"),
+          ef.nn.moments, _moments_ref, _moments_samples,
           errors=(ErrorCase((_V, [0, 2]), {}, "AxisError", r"^nn\.moments: axis 2 is out of range"),
                   ErrorCase((_V, []), {}, "ShapeError", r"^nn\.moments: axes must name"))),
-    _info("nn.batch_norm", ef.nn.batch_norm, _batch_norm_ref, _batch_norm_samples,
+    _info("nn.batch_norm", ("sqrt",),
+          ef.nn.batch_norm, _batch_norm_ref, _batch_norm_samples,
           rtol=scaled(2, _HALF),
           errors=(ErrorCase((_V, np.ones((4, 1, 3), _F), np.ones(3, _F)), {}, "ShapeError",
                             r"^nn\.batch_norm: .* must broadcast to x's shape \(2, 3\)"),
                   ErrorCase((_V, np.ones(2, _F), np.ones(3, _F)), {}, "ShapeError",
                             r"^nn\.batch_norm: shapes .* cannot be broadcast"))),
-    _info("nn.layer_norm", ef.nn.layer_norm, _layer_norm_ref, _layer_norm_samples,
+    _info("nn.layer_norm", ("mean", "sqrt"),
+          ef.nn.layer_norm, _layer_norm_ref, _layer_norm_samples,
           rtol=scaled(4, _HALF),
           errors=(ErrorCase((_V,), {"scale": np.ones(2, _F)}, "ShapeError",
                             r"^nn\.layer_norm: shapes \(2, 3\) and \(2,\) cannot be broadcast"),
                   ErrorCase((np.ones((), _F),), {}, "ShapeError",
                             r"^nn\.layer_norm: x must have at least 1 dimension"))),
-    _info("nn.one_hot", ef.nn.one_hot, _one_hot_ref, _one_hot_samples, ALL,
+    _info("nn.one_hot", ("arange", "equal", "where"),
+          ef.nn.one_hot, _one_hot_ref, _one_hot_samples, ALL,
           differentiable=False,
           errors=(ErrorCase((np.ones(2, _F), 3), {}, "DTypeError",
                             r"^nn\.one_hot: expects integer ids, not float32"),
@@ -230,7 +239,8 @@ INFOS = [
                             r"^nn\.one_hot: depth must be >= 0"),
                   ErrorCase((np.ones(2, np.int64), 3), {"axis": 2}, "AxisError",
                             r"^nn\.one_hot: axis 2 is out of range for the 2-D result"))),
-    _info("nn.embedding_lookup", ef.nn.embedding_lookup, _lookup_ref, _lookup_samples, ALL,
+    _info("nn.embedding_lookup", ("take",),
+          ef.nn.embedding_lookup, _lookup_ref, _lookup_samples, ALL,
           errors=(ErrorCase((_V, np.array([0, 2])), {}, "OutOfRangeError",
                             r"^nn\.embedding_lookup: ids must be in \[0, 2\)"),
                   ErrorCase((_V, np.ones(2, _F)), {}, "DTypeError",
