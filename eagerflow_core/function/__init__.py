@@ -6,8 +6,8 @@ The parts: ``graph.py`` (the traced program), ``tracer.py`` (the interpreter tha
 """
 
 from .api import ConcreteFunction, Function, RetracingWarning, TensorSpec, function
-from .control_flow import cond, switch_case
+from .control_flow import cond, print_, switch_case, while_loop
 from .tracer import TracingError
 
-__all__ = ["cond", "switch_case", "function", "Function", "ConcreteFunction", "TensorSpec", "RetracingWarning",
+__all__ = ["cond", "switch_case", "while_loop", "print_", "function", "Function", "ConcreteFunction", "TensorSpec", "RetracingWarning",
            "TracingError"]

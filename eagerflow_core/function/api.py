@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import warnings
 
+from .._dispatch import call
 from .._errors import ArgumentTypeError, InvalidArgumentError
 from .._state import state
 from .._tensor import Tensor
@@ -48,9 +49,18 @@ class ConcreteFunction:
 
     def __init__(self, graph: Graph, structure, arg_names):
         self.raw_graph = graph
+        self.read_variables = _unique([n.extra for n in graph.nodes if n.kind == "read"])
+        self.assigns = any(n.kind in ("assign", "update") for n in graph.nodes)
         self.replay, self.source, self.graph = compile_graph(graph)
         self.structure = structure  # the result, tensors replaced by their output index
         self.arg_names = arg_names
+        self._op = None
+
+    def call_op(self, function, args, kwargs, variables):
+        """The op a tape records for a call of this function (made once)."""
+        if self._op is None:
+            self._op = _call_op(self, function, args, kwargs, variables)
+        return self._op
 
     def __call__(self, tensors):
         raws = self.replay(*[t._data for t in tensors])
@@ -91,7 +101,24 @@ class Function:
         if _tracing():  # inside another traced function: its tracer sees these ops directly
             return self.python_function(*args, **kwargs)
         concrete, tensors = self._concrete(args, kwargs)
+        if state.tapes and _taped(concrete, tensors):
+            return self._call_recorded(concrete, tensors, args, kwargs)
         return concrete(tensors)
+
+    def _call_recorded(self, concrete, tensors, args, kwargs):
+        """Called under a gradient tape that tracks an input (or watches a Variable the
+        function reads): one recorded op, whose gradient is a traced function too (the
+        forward recomputed under a tape, then its gradient), so nested and higher-order
+        gradients keep working."""
+        if concrete.assigns:
+            # A training step differentiated from outside: run it as the Python it is.
+            return self.python_function(*args, **kwargs)
+        variables = [v for v in concrete.read_variables if v.trainable]
+        values = [v.read_value() for v in variables]  # tapes watch these reads
+        op = concrete.call_op(self, args, kwargs, variables)
+        out = call(op, (*tensors, *values), {})
+        outs = list(out) if isinstance(out, tuple) else [out]
+        return _rebuild(concrete.structure, outs)
 
     def graph(self, *args, **kwargs) -> ConcreteFunction:
         """The traced graph for these arguments (tracing it if needed); ``print`` shows it."""
@@ -166,8 +193,8 @@ def function(fn=None, *, input_signature=None, reduce_retracing=False, name=None
     ... def f(x, y):
     ...     return ef.tanh(x @ y) * 2.0
     >>> f(ef.ones((2, 3)), ef.ones((3, 1)))
-    ef.Tensor([[1.990109],
-               [1.990109]], shape=(2, 1), dtype=float32, device='cpu:0')
+    ef.Tensor([[1.9901096],
+               [1.9901096]], shape=(2, 1), dtype=float32, device='cpu:0')
     >>> f.trace_count
     1
     >>> print(f.graph(ef.ones((2, 3)), ef.ones((3, 1))))
@@ -180,6 +207,84 @@ def function(fn=None, *, input_signature=None, reduce_retracing=False, name=None
     if fn is None:
         return lambda f: Function(f, input_signature, reduce_retracing, name)
     return Function(fn, input_signature, reduce_retracing, name)
+
+
+def _unique(items):
+    seen, out = set(), []
+    for x in items:
+        if id(x) not in seen:
+            seen.add(id(x))
+            out.append(x)
+    return out
+
+
+def _taped(concrete, tensors) -> bool:
+    for tape in state.tapes:
+        if not tape._recording:
+            continue
+        if any(t._tid and t._tid in tape._tracked for t in tensors):
+            return True
+        if tape._watch_vars and any(v.trainable for v in concrete.read_variables):
+            return True
+    return False
+
+
+def _call_op(concrete, function, args, kwargs, variables):
+    """An op standing for one call of a traced function: its forward is the replay, its
+    gradient rule a traced backward function (``Function``) over the same inputs."""
+    from .._registry import OpDef, defvjp
+    n = len(concrete.graph.inputs)
+
+    def forward(*inputs):
+        out = concrete(list(inputs[:n]))
+        flat, _ = _flatten_out(out)
+        return tuple(flat) if len(flat) != 1 else flat[0]
+
+    def backward_py(*flat_and_cts):
+        flat, cts = list(flat_and_cts[:n]), list(flat_and_cts[n:])
+        a, k = _replace_tensors((args, kwargs), iter(flat))
+        from ..autodiff.tape import GradientTape
+        with GradientTape() as tape:
+            tape.watch([t for t in flat if t._dtype.inexact])
+            out = function.python_function(*a, **k)
+        outs, _ = _flatten_out(out)
+        sources = [t for t in flat if t._dtype.inexact] + variables
+        seeds = [c for c, o in zip(cts, outs)]
+        return tuple(tape.gradient(outs, sources, output_gradients=seeds,
+                                   unconnected_gradients="zero"))
+    backward = Function(backward_py, name=f"{function.name}_grad")
+
+    def rule(g, ans, *inputs):
+        gs = list(g) if isinstance(g, tuple) else [g]
+        outs = list(ans) if isinstance(ans, tuple) else [ans]
+        from .._registry import F
+        gs = [gi if gi is not None else F.zeros_like(o) for gi, o in zip(gs, outs)]
+        grads = iter(backward(*inputs[:n], *gs))
+        result = []
+        for t in inputs[:n]:
+            result.append(next(grads) if t._dtype.inexact else None)
+        result += [next(grads) for _ in variables]
+        return tuple(result)
+    op = OpDef(f"function:{function.name}", family="function", nin=n + len(variables),
+               impl=forward, doc=f"a call of the traced function {function.name!r}")
+    defvjp(op, all_inputs=rule)
+    return op
+
+
+def _flatten_out(out):
+    flat = []
+
+    def walk(x):
+        if isinstance(x, Tensor):
+            flat.append(x)
+        elif isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, (list, tuple)):
+            for v in x:
+                walk(v)
+    walk(out)
+    return flat, None
 
 
 def _tracing() -> bool:

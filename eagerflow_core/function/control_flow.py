@@ -259,3 +259,264 @@ def cond(pred, true_fn, false_fn, name="cond"):
     from .._registry import F
     index = F.astype(F.logical_not(pred), int64)  # 0 runs true_fn
     return switch_case(index, [true_fn, false_fn], name=name)
+
+
+# -- while_loop --------------------------------------------------------------------------------
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None, name="while_loop"):
+    """Repeat ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)`` (TensorFlow's
+    ``tf.while_loop``), at most ``maximum_iterations`` times; returns the final loop
+    variables in ``loop_vars``' structure. Eagerly it is a Python ``while``; inside
+    ef.function the condition and the body are traced once and the loop runs at each call.
+    Each loop variable keeps its shape and dtype through the body. Gradients flow to the
+    initial loop variables and to the tensors the body uses, eagerly and traced.
+
+    >>> import eagerflow_core as ef
+    >>> @ef.function
+    ... def collatz_steps(n):
+    ...     def body(n, steps):
+    ...         return ef.where(n % 2 == 0, n // 2, 3 * n + 1), steps + 1
+    ...     return ef.while_loop(lambda n, steps: n != 1, body, (n, ef.constant(0)))[1]
+    >>> collatz_steps(ef.constant(27))
+    ef.Tensor(111, shape=(), dtype=int64, device='cpu:0')
+    """
+    single = not isinstance(loop_vars, (list, tuple))
+    structure = [loop_vars] if single else loop_vars
+    flat, treedef = _flatten(list(structure))
+    tracer = _current_tracer()
+    if tracer is None:
+        return _eager_loop(cond, body, structure, treedef, single, maximum_iterations)
+    from .._registry import F
+    flat = [x if isinstance(x, Tensor) else F.asarray(x) for x in flat]
+
+    def cond_fn(*vs):
+        return cond(*_unflatten(treedef, list(vs)))
+
+    def body_fn(*vs):
+        out = body(*_unflatten(treedef, list(vs)))
+        out_flat, out_def = _flatten(list(out) if isinstance(out, (list, tuple)) else [out])
+        if len(out_flat) != len(vs):
+            raise InvalidArgumentError(f"{name}: the body returns {len(out_flat)} loop "
+                                       f"variables for {len(vs)}; it must return them all, in "
+                                       f"the same structure")
+        return tuple(out_flat)
+    c = _Branch(cond_fn, tracer, f"{name}_cond", flat)
+    b = _Branch(body_fn, tracer, f"{name}_body", flat)
+    for i, (v, (shape, dtype, dev)) in enumerate(zip(flat, b.avals())):
+        if tuple(v.shape) != tuple(shape) or v._dtype is not dtype:
+            raise ShapeError(f"{name}: loop variable {i} enters as {v._dtype}{list(v.shape)} "
+                             f"and the body returns {dtype}{list(shape)}; a loop variable keeps "
+                             f"its shape and dtype through the body")
+    captured, where = _union([c, b])
+    params = {"cond": cond_fn, "body": body_fn, "n": len(flat), "max": maximum_iterations,
+              "graphs": (c, b), "where": tuple(map(tuple, where)),
+              "avals": tuple((tuple(v.shape), v._dtype, v._device) for v in flat),
+              "saved": _Saved()}
+    out = call(loop_op, (*flat, *captured), params)
+    outs = list(out) if isinstance(out, tuple) else [out]
+    result = _unflatten(treedef, outs)
+    return result[0] if single else type(structure)(result)
+
+
+def _eager_loop(cond, body, structure, treedef, single, maximum_iterations):
+    vs = list(structure)
+    i = 0
+    while (maximum_iterations is None or i < maximum_iterations) and bool(cond(*vs)):
+        out = body(*vs)
+        vs = list(out) if isinstance(out, (list, tuple)) else [out]
+        i += 1
+    return vs[0] if single else type(structure)(vs)
+
+
+class _Saved:
+    """The loop variables of each iteration of the last replay, kept for the backward pass
+    when a gradient needs them (TensorFlow's stacks); per thread, so concurrent replays of
+    one graph do not mix."""
+
+    def __init__(self):
+        import threading
+        self.enabled = False
+        self.local = threading.local()
+
+    @property
+    def stack(self) -> list:
+        s = getattr(self.local, "stack", None)
+        if s is None:
+            s = self.local.stack = []
+        return s
+
+
+def _loop_dtype(*dtypes, **params):
+    avals = params["avals"]
+    return tuple(a[1] for a in avals) if len(avals) != 1 else avals[0][1]
+
+
+def _loop_shape(*shapes, **params):
+    avals = params["avals"]
+    return [a[0] for a in avals] if len(avals) != 1 else avals[0][0]
+
+
+loop_op = OpDef("while_loop", family="control_flow", nin=1, dtype_rule=_loop_dtype,
+                shape_rule=_loop_shape, doc="Repeat a body while a condition holds.")
+loop_op.needs_kernel = False
+
+
+def _loop_trace(tracer, inputs, params):
+    c, b = params["graphs"]
+    where, n, limit, saved = params["where"], params["n"], params["max"], params["saved"]
+    cond_replay, body_replay = c.replay, b.replay
+    wc, wb = where
+
+    def run(*args):
+        vs, caps = list(args[:n]), args[n:]
+        cc, bc = [caps[j] for j in wc], [caps[j] for j in wb]
+        stack = saved.stack if saved.enabled else None
+        if stack is not None:
+            stack.clear()
+        i = 0
+        while (limit is None or i < limit) and bool(cond_replay(*vs, *cc)[0]):
+            if stack is not None:
+                stack.append(tuple(vs))
+            vs = list(body_replay(*vs, *bc))
+            i += 1
+        return tuple(vs)
+    ins = [tracer.slot_of(x) for x in inputs]
+    outs = [tracer.tensor(*a) for a in params["avals"]]
+    tracer.graph.nodes.append(Node("call", f"while_loop[{n}]", ins, {},
+                                   [o._data.slot for o in outs], extra=run))
+    return tuple(outs) if len(outs) != 1 else outs[0]
+
+
+loop_op.trace = _loop_trace
+
+
+def _loop_vjp(g, ans, *inputs, cond, body, n, max, graphs, where, avals, saved):
+    """Reverse mode through a traced loop: the forward replay keeps each iteration's loop
+    variables (``saved``); a node after it walks them backwards through the body's VJP, a
+    graph traced here. The gradients of the tensors the body uses add up over iterations."""
+    from ..autodiff.tape import GradientTape
+    saved.enabled = True
+    flat_vars, captured = list(inputs[:n]), list(inputs[n:])
+    gs = list(g) if isinstance(g, tuple) else [g]
+    gs = [gi if gi is not None else _zeros(a) for gi, a in zip(gs, ans if isinstance(ans, tuple) else (ans,))]
+    diff_vars = [i for i, v in enumerate(flat_vars) if v._dtype.inexact]
+    diff_caps = [i for i, c in enumerate(captured) if c._dtype.inexact]
+
+    def step(*args):
+        vs, cts = list(args[:n]), list(args[n:])
+        with GradientTape() as tape:
+            sources = [vs[i] for i in diff_vars] + [captured[i] for i in diff_caps]
+            tape.watch(sources)
+            out = body(*vs)
+        outs = [out[i] for i in diff_vars]
+        seeds = [cts[k] for k in range(len(diff_vars))]
+        got = tape.gradient(outs, sources, output_gradients=seeds, unconnected_gradients="zero")
+        return tuple(got)
+    tracer = _current_tracer()
+    examples = [flat_vars[i] for i in range(n)] + [gs[i] for i in diff_vars]
+    vjp = _Branch(step, tracer, "while_loop_grad", examples)
+    caps_all, where_vjp = _union([vjp])
+    out = call(loop_grad_op, (*[gs[i] for i in diff_vars], *caps_all),
+               {"vjp": vjp, "saved": saved, "n": n, "k": len(diff_vars),
+                "avals": tuple((tuple(t.shape), t._dtype, t._device) for t in
+                               [gs[i] for i in diff_vars] + [captured[i] for i in diff_caps])})
+    out = list(out) if isinstance(out, tuple) else [out]
+    var_grads, cap_grads = out[:len(diff_vars)], out[len(diff_vars):]
+    result = [None] * (n + len(captured))
+    for i, gv in zip(diff_vars, var_grads):
+        result[i] = gv
+    for i, gc in zip(diff_caps, cap_grads):
+        result[n + i] = gc
+    return tuple(result)
+
+
+defvjp(loop_op, all_inputs=_loop_vjp)
+
+
+loop_grad_op = OpDef("while_loop_grad", family="control_flow", nin=1, dtype_rule=_loop_dtype,
+                     shape_rule=_loop_shape, doc="The backward pass of a traced while_loop.")
+loop_grad_op.needs_kernel = False
+
+
+def _loop_grad_trace(tracer, inputs, params):
+    vjp, saved, n, k = params["vjp"], params["saved"], params["n"], params["k"]
+    replay = vjp.replay
+    n_caps_grads = len(params["avals"]) - k
+
+    def run(*args):
+        cts, caps = list(args[:k]), args[k:]
+        totals = None
+        for vs in reversed(saved.stack):
+            got = replay(*vs, *cts, *caps)
+            cts = list(got[:k])
+            cg = got[k:]
+            totals = list(cg) if totals is None else [a + b for a, b in zip(totals, cg)]
+        if totals is None:  # no iteration: the captured tensors got nothing
+            totals = [_zero_like_raw(a) for a in params["avals"][k:]]
+        return tuple(cts) + tuple(totals[:n_caps_grads])
+    ins = [tracer.slot_of(x) for x in inputs]
+    outs = [tracer.tensor(*a) for a in params["avals"]]
+    tracer.graph.nodes.append(Node("call", "while_loop_grad", ins, {},
+                                   [o._data.slot for o in outs], extra=run))
+    return tuple(outs) if len(outs) != 1 else outs[0]
+
+
+def _zero_like_raw(aval):
+    shape, dtype, dev = aval
+    return dev.kernels["zeros"](shape, dtype=dev.native[dtype])
+
+
+loop_grad_op.trace = _loop_grad_trace
+
+
+# -- ef.print --------------------------------------------------------------------------------
+
+def print_(*args, sep=" ", end="\n", file=None):
+    """Print at every call, eagerly and inside ef.function (TensorFlow's ``tf.print``):
+    tensors print their values. A plain ``print`` in a traced function runs once, while it is
+    traced, and shows ``<traced>`` tensors.
+
+    >>> import eagerflow_core as ef
+    >>> @ef.function
+    ... def f(x):
+    ...     ef.print("x is", x)
+    ...     return x * 2.0
+    >>> _ = f(ef.constant([1.0, 2.0]))
+    x is [1. 2.]
+    >>> _ = f(ef.constant([3.0, 4.0]))
+    x is [3. 4.]
+    """
+    import sys
+    out = file if file is not None else sys.stdout
+    tracer = _current_tracer()
+    if tracer is None or not any(_symbolic(a) for a in args):
+        print(*[_text(a) for a in args], sep=sep, end=end, file=out)
+        return
+    kinds = [(isinstance(a, Tensor), a) for a in args]
+    tensors = [a for a in args if isinstance(a, Tensor)]
+
+    def show(raws):
+        it = iter(raws)
+        texts = []
+        for is_tensor, a in kinds:
+            if is_tensor:
+                texts.append(_raw_text(next(it), a))
+            else:
+                texts.append(str(a))
+        print(*texts, sep=sep, end=end, file=file if file is not None else sys.stdout)
+    ins = [tracer.slot_of(t) for t in tensors]
+    tracer.graph.nodes.append(Node("print", "print", ins, {}, (), extra=show))
+
+
+def _text(a):
+    if isinstance(a, Tensor):
+        import numpy as np
+        host = a.numpy()
+        return np.array2string(host.astype(np.float32) if a._dtype.name == "bfloat16" else host)
+    return str(a)
+
+
+def _raw_text(raw, like: Tensor):
+    import numpy as np
+    host = like._device.backend.backend.to_host(raw)
+    return np.array2string(host.astype(np.float32) if like._dtype.name == "bfloat16" else host)
