@@ -20,6 +20,7 @@ from . import nn  # noqa: F401  (ef.nn namespace)
 from . import losses  # noqa: F401  (ef.losses namespace)
 from . import metrics  # noqa: F401  (ef.metrics namespace)
 from . import random  # noqa: F401  (ef.random namespace)
+from .nn import one_hot  # TensorFlow's tf.one_hot
 from . import ops as _ops
 from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad, identity,
                        hessian, jacobian, jvp, stop_gradient, value_and_grad, vjp)
@@ -81,7 +82,8 @@ __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats"
             "KernelError", "PluginError"]
            + ["data"]
            + ["GradientTape", "GradientTapeError", "Variable", "grad", "value_and_grad", "vjp",
-              "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient", "identity"]
+              "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient", "identity",
+              "one_hot"]
            + _ops.__all__
            + ["random", "losses", "metrics"])
 

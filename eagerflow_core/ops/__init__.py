@@ -1,8 +1,8 @@
 """Every op eagerflow defines, one module per family. Importing this registers them all."""
 
 from . import (creation, elementwise, fft, indexing, linalg, linalg_ext,  # noqa: F401
-               manipulation, searching, sets, sorting, special, statistical, transfer,
-               utility)
+               manipulation, nn_conv, nn_pool, searching, sets, sorting, special, statistical,
+               transfer, utility)
 from . import operators  # noqa: F401  (attaches +, -, @, ... to Tensor)
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403

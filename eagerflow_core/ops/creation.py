@@ -226,6 +226,8 @@ def full(shape, fill_value, *, dtype=None, device=None) -> Tensor:
     >>> ef.full((2,), 7)
     ef.Tensor([7, 7], shape=(2,), dtype=int64, device='cpu:0')
     """
+    if not isinstance(fill_value, Tensor) and hasattr(fill_value, "_ef_tensor_"):  # a Variable
+        fill_value = fill_value._ef_tensor_()
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if not isinstance(fill_value, (bool, int, float, complex, np.generic)):
@@ -417,6 +419,8 @@ def meshgrid(*arrays, indexing="xy") -> list[Tensor]:
     """
     if indexing not in ("xy", "ij"):
         raise InvalidArgumentError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    arrays = [a._ef_tensor_() if not isinstance(a, Tensor) and hasattr(a, "_ef_tensor_") else a
+              for a in arrays]  # Variables: their values
     for i, a in enumerate(arrays):
         if isinstance(a, Tensor) and a.ndim != 1:
             raise ShapeError(f"meshgrid: every input must be 1-D; input {i} has shape {a.shape}")

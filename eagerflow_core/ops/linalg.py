@@ -62,6 +62,8 @@ def matrix_transpose(x, /) -> Tensor:
     >>> ef.matrix_transpose(ef.constant([[1, 2]])).shape
     (2, 1)
     """
+    if not isinstance(x, Tensor) and hasattr(x, "_ef_tensor_"):  # a Variable: its value
+        x = x._ef_tensor_()
     if isinstance(x, Tensor) and x.ndim < 2:
         raise ShapeError(f"matrix_transpose: needs at least 2 dimensions, got shape {x.shape}")
     return call(matrix_transpose_op, (x,))

@@ -63,9 +63,16 @@ def _numeric(x, *rest, **params):
     return R.require(x, "iufc", "a numeric (not bool)")
 
 
+def _value(x):
+    """A Variable's value (read as the dispatcher reads it: watched by tapes); anything else
+    as is. Every check below then treats a Variable exactly as a Tensor (issue #7)."""
+    return x if isinstance(x, Tensor) or not hasattr(x, "_ef_tensor_") else x._ef_tensor_()
+
+
 def _lift(x):
     """Integer and bool tensors become the default float before a float-only kernel, so that
     every backend gets a float array (LAPACK, cuSOLVER and torch.linalg take no integers)."""
+    x = _value(x)
     if isinstance(x, Tensor) and x.dtype.kind in "biu":
         return astype(x, R.F)
     return x
@@ -73,6 +80,7 @@ def _lift(x):
 
 def _lift_pair(x1, x2):
     # Only when both are integral: an int with a float promotes to that float by itself.
+    x1, x2 = _value(x1), _value(x2)
     if (isinstance(x1, Tensor) and isinstance(x2, Tensor) and x1.dtype.kind in "biu"
             and x2.dtype.kind in "biu"):
         return astype(x1, R.F), astype(x2, R.F)
@@ -105,6 +113,7 @@ def _rtol(name, x, rtol):
     """rtol as the kernel takes it: a Python float, or the raw array of a tensor on x's device."""
     if rtol is None:
         return None
+    x, rtol = _value(x), _value(rtol)
     if isinstance(rtol, Tensor):
         if isinstance(x, Tensor) and rtol.device is not x.device:
             raise DeviceError(f"{name}: rtol is on {rtol.device} but x is on {x.device}; "
@@ -402,6 +411,7 @@ def matrix_rank(x, /, *, rtol=None) -> Tensor:
     >>> ef.linalg.matrix_rank(ef.constant([[1.0, 2.0], [2.0, 4.0]]))
     ef.Tensor(1, shape=(), dtype=int64, device='cpu:0')
     """
+    x = _value(x)
     if isinstance(x, Tensor) and x.ndim < 2:  # NumPy would answer for vectors and scalars
         raise ShapeError(f"linalg.matrix_rank: needs a matrix or a stack of matrices, shape "
                          f"(..., m, n); got shape {x.shape}")
@@ -573,6 +583,7 @@ def trace(x, /, *, offset=0, dtype=None) -> Tensor:
     """
     # The accumulation dtype is passed to the kernel explicitly, so that no backend sums int8
     # values in int8 and overflows.
+    x = _value(x)
     dtype = as_dtype(dtype) if dtype is not None else (
         _trace_dtype(x.dtype) if isinstance(x, Tensor) else None)
     return call(trace_op, (x,), {"offset": operator.index(offset), "dtype": dtype})

@@ -304,8 +304,10 @@ def transpose(x, perm=None) -> Tensor:
     (4, 3, 2)
     """
     if perm is None:
-        if not isinstance(x, Tensor):
-            raise ArgumentTypeError(f"transpose: expected a Tensor, got {type(x).__name__}")
+        if not isinstance(x, Tensor):  # a Variable counts as its value (issue #7)
+            if not hasattr(x, "_ef_tensor_"):
+                raise ArgumentTypeError(f"transpose: expected a Tensor, got {type(x).__name__}")
+            x = x._ef_tensor_()
         perm = tuple(range(x.ndim - 1, -1, -1))
     return permute_dims(x, perm)
 

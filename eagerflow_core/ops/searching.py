@@ -166,6 +166,8 @@ def searchsorted(x1, x2, /, *, side="left", sorter=None) -> Tensor:
         x1 = as_tensor_arg(op, x1, allow_scalar=False)
     if x1.ndim != 1:
         raise ShapeError("searchsorted: " + _x1_not_1d(x1.shape))
+    if not isinstance(x2, Tensor) and hasattr(x2, "_ef_tensor_"):  # a Variable: its value
+        x2 = x2._ef_tensor_()
     if isinstance(x2, Tensor) and x2._dtype is not x1._dtype:
         try:
             common = promote_types(x1._dtype, x2._dtype)
