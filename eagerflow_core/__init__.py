@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
+from . import optimizers  # noqa: F401  (ef.optimizers namespace)
 from . import ops as _ops
 from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad,
                        hessian, jacobian, jvp, stop_gradient, value_and_grad, vjp)
@@ -29,6 +30,8 @@ from ._fallback import (FallbackWarning, explain_dispatch, fallback_stats, reset
 from ._info import __array_namespace_info__
 from ._tensor import Tensor
 from .ops import *  # noqa: F401,F403
+from .module import Module
+from .optimizers.clipping import clip_by_global_norm, clip_by_norm
 from .plugins.loader import BackendInfo, PluginWarning
 
 __version__ = "0.1.0"
@@ -64,4 +67,5 @@ __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats"
             "KernelError", "PluginError"]
            + ["GradientTape", "GradientTapeError", "Variable", "grad", "value_and_grad", "vjp",
               "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient"]
+           + ["Module", "clip_by_global_norm", "clip_by_norm"]
            + _ops.__all__)

@@ -9,9 +9,9 @@ import numpy as np
 
 from eagerflow_core.plugins import kernels_from_namespace
 
-from . import _elementwise, _indexing, _linalg, _manipulation, _reductions
+from . import _elementwise, _indexing, _linalg, _manipulation, _optim, _reductions
 
-_FAMILIES = (_elementwise, _reductions, _linalg, _manipulation, _indexing)
+_FAMILIES = (_elementwise, _reductions, _linalg, _manipulation, _indexing, _optim)
 
 
 def _astype(x, dtype, /, *, copy=True, device=None):
