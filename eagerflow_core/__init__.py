@@ -14,6 +14,7 @@ from __future__ import annotations
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
 from . import optimizers  # noqa: F401  (ef.optimizers namespace)
+from . import train  # noqa: F401  (ef.train namespace: checkpoints)
 from . import ops as _ops
 from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad,
                        hessian, jacobian, jvp, stop_gradient, value_and_grad, vjp)
