@@ -56,42 +56,44 @@ def _positive(what: str, value) -> None:
         raise InvalidArgumentError(f"`{what}` must be > 0, got {value!r}")
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _TimeDecay(LearningRateSchedule):
+    """What ExponentialDecay and InverseTimeDecay share: the decay exponent
+    ``step / decay_steps``, floored with ``staircase``."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase, name):
+        _positive("decay_steps", decay_steps)
+        self._config = dict(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps,
+                            decay_rate=decay_rate, staircase=staircase, name=name)
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
+
+    def _exponent(self, step):
+        p = step / self.decay_steps
+        return math.floor(p) if self.staircase else p
+
+
+class ExponentialDecay(_TimeDecay):
     """``initial_learning_rate * decay_rate ** (step / decay_steps)``; with ``staircase`` the
     exponent is floored (the rate drops every ``decay_steps`` steps)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="ExponentialDecay"):
-        _positive("decay_steps", decay_steps)
-        self._config = dict(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps,
-                            decay_rate=decay_rate, staircase=staircase, name=name)
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def _value(self, step):
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate ** p
+        return self.initial_learning_rate * self.decay_rate ** self._exponent(step)
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_TimeDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (floored ratio with
     ``staircase``)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
                  name="InverseTimeDecay"):
-        _positive("decay_steps", decay_steps)
-        self._config = dict(initial_learning_rate=initial_learning_rate, decay_steps=decay_steps,
-                            decay_rate=decay_rate, staircase=staircase, name=name)
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
     def _value(self, step):
-        p = step / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate / (1 + self.decay_rate * p)
+        return self.initial_learning_rate / (1 + self.decay_rate * self._exponent(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):

@@ -19,26 +19,10 @@ import numpy as np
 import pytest
 
 import eagerflow_core as ef
+from _training_models import Lazy
 from eagerflow_core.train import _io
 
 CHILD = Path(__file__).with_name("_ckpt_child.py")
-
-
-class Lazy(ef.Module):
-    """Makes its Variables on the first call, sized from the input (as layers do)."""
-
-    def __init__(self, units, name=None):
-        super().__init__(name=name)
-        self.units = units
-        self.kernel = None
-
-    def __call__(self, x):
-        if self.kernel is None:
-            n = x.shape[-1]
-            self.kernel = ef.Variable(ef.reshape(ef.arange(n * self.units, dtype=ef.float32),
-                                                 (n, self.units)) / 10.0, name="kernel")
-            self.bias = ef.Variable(ef.zeros((self.units,)), name="bias")
-        return ef.tanh(x @ self.kernel + self.bias)
 
 
 class Model(ef.Module):
