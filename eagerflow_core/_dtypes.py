@@ -23,11 +23,12 @@ class DType:
     (ef.float32, 4, 'f')
     """
 
-    __slots__ = ("name", "kind", "itemsize", "numpy")
+    __slots__ = ("name", "kind", "itemsize", "numpy", "inexact")
 
     def __init__(self, name: str, kind: str, itemsize: int, numpy_dtype):
         self.name = name
         self.kind = kind  # 'b' bool, 'i' signed, 'u' unsigned, 'f' real floating, 'c' complex
+        self.inexact = kind in "fc"  # floating or complex: what gradients flow through
         self.itemsize = itemsize
         self.numpy = np.dtype(numpy_dtype)  # the host (NumPy) dtype used for printing and interop
 

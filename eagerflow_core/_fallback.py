@@ -16,7 +16,10 @@ import threading
 import warnings
 from collections import Counter
 
+from . import _convert
+from ._dispatch_errors import missing_kernel
 from ._errors import InvalidArgumentError
+from ._tensor import Tensor
 
 POLICIES = ("error", "warn", "silent")
 
@@ -55,6 +58,29 @@ def set_fallback_policy(value: str | None) -> None:
 def fallback_device():
     from ._devices import device
     return device(os.environ.get("EAGERFLOW_FALLBACK_DEVICE", "cpu"))
+
+
+def run(op, dev, inputs, params, device, rerun):
+    """``dev``'s backend has no kernel for ``op``: raise (policy "error"), or copy the tensor
+    inputs to the fallback device, ``rerun(op, inputs, params, device)`` there, and copy the
+    results back, counted (and warned once per op under "warn"). The copies are not ops: an
+    interpreter above (a tape) saw the op itself, so gradients flow as for any op."""
+    how = policy()
+    tensors = [a for a in inputs if isinstance(a, Tensor)]
+    if how == "error":
+        raise missing_kernel(op, dev, tensors)
+    target = fallback_device()
+    if target is dev or op.name not in target.kernels:
+        raise missing_kernel(op, dev, tensors)
+    moved = [_convert.move(x, target) if isinstance(x, Tensor) else x for x in inputs]
+    out = rerun(op, moved, params, None if tensors else target)
+    note(op, dev, target, how)
+    if isinstance(out, tuple):
+        back = [_convert.move(o, dev) for o in out]
+        return type(out)(*back) if hasattr(out, "_fields") else tuple(back)
+    if isinstance(out, list):
+        return [_convert.move(o, dev) for o in out]
+    return _convert.move(out, dev)
 
 
 def note(op, src, dst, how: str) -> None:

@@ -3,8 +3,9 @@
 Values are ready when a Tensor exists (eager execution): printing shows them, ``bool()`` and
 ``int()`` read them for Python control flow. A Tensor never changes its values behind another
 tensor's back: ``x[i] = v`` rebinds ``x`` to a new array (see ``__setitem__``), which keeps
-views, saved gradients and other tensors correct. Operators (``+``, ``@``, ``[]``...) are
-attached by ``ops/operators.py``, once the ops exist.
+views, saved gradients and other tensors correct; and no NumPy view handed out by ``numpy()``,
+``__array__`` or ``raw`` can be made writeable. Methods that need ops (operators, ``[]``,
+``.to()``, pickling) are attached by the modules that define those ops, once they exist.
 """
 
 from __future__ import annotations
@@ -13,13 +14,7 @@ import numpy as np
 
 from ._dtypes import DType, bfloat16
 from ._errors import ArgumentTypeError, InvalidArgumentError
-
-
-class _State:  # replaced by _dispatch.state at import of _dispatch (avoids an import cycle)
-    tapes = ()
-
-
-_dispatch_state = _State()
+from ._state import hooks, state
 
 
 class Tensor:
@@ -67,8 +62,11 @@ class Tensor:
 
     @property
     def raw(self):
-        """The backend's own array (a ``numpy.ndarray`` on the NumPy backend). Read only."""
-        return self._data
+        """The backend's own array (a ``numpy.ndarray`` on the NumPy backend). Read only: a
+        NumPy array comes as a view that cannot be made writeable; another backend's array
+        must not be written either (the tensor's values never change)."""
+        raw = self._data
+        return readonly(raw) if isinstance(raw, np.ndarray) else raw
 
     # -- leaving eagerflow -----------------------------------------------------------------
     def numpy(self) -> np.ndarray:
@@ -79,12 +77,10 @@ class Tensor:
         array([1, 2])
         """
         host = self._device.backend.backend.to_host(self._data)
-        if _dispatch_state.tapes:
-            from .autodiff.tape import note_export
-            note_export(self, "numpy()")
+        if state.tapes and hooks.export is not None:
+            hooks.export(self, "numpy()")
         if host is self._data or host.base is not None:
-            host = host.view()
-            host.flags.writeable = False  # writing would change an immutable tensor
+            host = readonly(host)  # writing would change an immutable tensor
         return host
 
     def __array__(self, dtype=None, copy=None):
@@ -190,23 +186,27 @@ class Tensor:
     def __array_namespace__(self, *, api_version=None):
         if api_version not in (None, "2023.12", "2024.12"):
             raise ValueError(f"eagerflow implements Array API 2024.12, not {api_version!r}")
-        import eagerflow_core
-        return eagerflow_core
+        return hooks.namespace
 
-    def to(self, device) -> "Tensor":
-        """This tensor on ``device`` (itself if already there).
+    # -- copies: the values are immutable, so a copy shares them (the object is new, because
+    # `x[i] = v` rebinds the object it is applied to) -------------------------------------
+    def __copy__(self):
+        return new_tensor(self._data, self._dtype, self._device)
 
-        >>> import eagerflow_core as ef
-        >>> ef.ones(2).to("cpu").device
-        ef.Device('cpu:0')
-        """
-        from ._devices import device as _get
-        from .ops.transfer import to_device
-        return to_device(self, _get(device))
+    def __deepcopy__(self, memo):
+        return new_tensor(self._data, self._dtype, self._device)
 
-    def to_device(self, device, /, *, stream=None) -> "Tensor":
-        """Array API spelling of :meth:`to`."""
-        return self.to(device)
+
+def readonly(host: np.ndarray) -> np.ndarray:
+    """A view of ``host`` that no one can make writeable: its base is a read-only memoryview
+    (a plain read-only view of a writeable array can be flipped back with
+    ``flags.writeable = True``)."""
+    try:
+        return np.asarray(memoryview(host).toreadonly())
+    except (ValueError, TypeError):
+        # Extension dtypes (bfloat16) cannot travel through a buffer: go through their bits.
+        bits = np.dtype(f"u{host.dtype.itemsize}")
+        return np.asarray(memoryview(host.view(bits)).toreadonly()).view(host.dtype)
 
 
 def new_tensor(raw, dtype: DType, device) -> Tensor:

@@ -1,14 +1,15 @@
 """``composite``: a function written in eagerflow ops that tapes see as one step.
 
 A tape that records softmax op by op keeps every intermediate (the shifted logits, their
-exponentials, the sums) and runs one rule per op on the way back. A composite instead records
-one entry whose rule is hand-written: ``softmax - labels`` for a cross-entropy, instead of the
-rules of the half-dozen ops its forward pass used. The rule is written in eagerflow ops, so it
-is recorded by outer tapes in its turn and higher-order gradients still work.
+exponentials, the sums) and runs one rule per op on the way back. A composite instead is one
+op whose default implementation is the function: an interpreter sees the composite (one
+record, one hand-written rule: ``softmax - labels`` for a cross-entropy, instead of the rules
+of the half-dozen ops its forward pass used), and the body runs below every interpreter. The
+rule is written in eagerflow ops, so it is recorded by outer tapes in its turn and
+higher-order gradients still work.
 
-The body runs with recording paused on the tapes that record the composite (so none of its
-intermediates is kept); a tape that tracks none of the tensor arguments keeps recording as
-usual, and sees the body's ops one by one.
+A tape that tracks none of the tensor arguments sees the body's ops one by one instead (a
+Variable the body reads is then differentiated as usual).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from __future__ import annotations
 import functools
 import inspect
 
-from .._dispatch import state
+from .._dispatch import call
 from .._registry import OpDef
-from .._tensor import Tensor, new_tensor
+from .._state import state
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
@@ -63,12 +64,12 @@ def composite(vjp, *, name: str | None = None):
         if any(v is inspect.Parameter.empty for v in kw_defaults.values()):
             kw_defaults = None  # a required keyword: always bind
         op = OpDef(name or f.__name__, family="composite", kind="general", nin=n_in,
-                   doc=(f.__doc__ or "").strip().split("\n")[0])
+                   doc=(f.__doc__ or "").strip().split("\n")[0], impl=f)
         op.vjp = _rule(vjp, n_in)
 
         @functools.wraps(f)
         def wrapped(*args, **kwargs):
-            if not state.tapes:
+            if state.interp is None:
                 return f(*args, **kwargs)
             if not kwargs and len(args) == n_in and kw_defaults is not None:  # skip bind()
                 inputs, params = list(args), dict(kw_defaults)
@@ -77,21 +78,7 @@ def composite(vjp, *, name: str | None = None):
                 bound.apply_defaults()
                 inputs = [bound.arguments[n] for n in pos_names]
                 params = {n: bound.arguments[n] for n in kw_names}
-            for i, x in enumerate(inputs):
-                if not isinstance(x, Tensor) and hasattr(x, "_ef_tensor_"):
-                    inputs[i] = x._ef_tensor_()  # a Variable: its read is watched now
-            tapes = [t for t in state.tapes if t._recording and any(
-                getattr(x, "_tid", None) in t._tracked for x in inputs if isinstance(x, Tensor))]
-            if not tapes:
-                return f(*inputs, **params)
-            for t in tapes:
-                t._recording = False
-            try:
-                out = f(*inputs, **params)
-            finally:
-                for t in tapes:
-                    t._recording = True
-            return _record(op, tapes, tuple(inputs), params, out)
+            return call(op, inputs, params)
 
         wrapped.op = op
         return wrapped
@@ -115,29 +102,3 @@ def _rule(vjp, n_in):
             grads = (grads,)
         return tuple(grads) + (None,) * (len(inputs) - len(grads))
     return ("all", all_inputs)
-
-
-def _record(op, tapes, inputs, params, out):
-    many = isinstance(out, (tuple, list))
-    outs = tuple(_own(o, tapes) for o in (out if many else (out,)))
-    if not any(o._dtype.kind in "fc" for o in outs):
-        why = f"composite {op.name!r} gave a {outs[0]._dtype} result, and integers have no gradient"
-        for t in tapes:
-            t._block(outs, why, inputs)
-    else:
-        for t in tapes:
-            t._add(op, inputs, params, outs, rule=op.vjp)
-    if not many:
-        return outs[0]
-    return type(out)(*outs) if hasattr(out, "_fields") else type(out)(outs)
-
-
-def _own(o: Tensor, tapes) -> Tensor:
-    """``o``, or a copy when these tapes already know it (an input returned as is, a tensor
-    from outside the body): a second producer of one tape identity would count its cotangent
-    twice. A tensor the body made keeps its identity, which a tape that recorded the body op
-    by op may hold."""
-    i = getattr(o, "_tid", None)
-    if i is not None and any(i in t._tracked for t in tapes):
-        return new_tensor(o._data, o._dtype, o._device)
-    return o

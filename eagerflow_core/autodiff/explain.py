@@ -32,16 +32,15 @@ def explain(tape, target, source) -> str:
             return f"{name} was never read while the tape was recording"
         return ("the source was never watched by this tape: call tape.watch(x) inside the "
                 "`with` block before using x (or make it a trainable ef.Variable)")
-    t_id = getattr(target, "_tid", None)
+    t_id = getattr(target, "_tid", None) or None
     if not isinstance(target, Tensor):
         return f"the target is a {type(target).__name__}, not a tensor"
     # Which tids does the source reach, and through which op?
     reached = {i: None for i in src_ids}
-    for e in tape._entries:
-        hit = next((i for i in e.in_tids if i is not None and i in reached), None)
-        if hit is not None:
-            for o in e.out_tids:
-                reached.setdefault(o, e.op.name)
+    for op, inputs, _, outs in tape._entries:
+        if any(isinstance(x, Tensor) and x._tid in reached for x in inputs):
+            for o in outs:
+                reached.setdefault(o._tid, op.name)
     # Blocked steps downstream of the source (noted in time order: one pass follows chains).
     cut = {}
     for i, why in tape._blocked.items():

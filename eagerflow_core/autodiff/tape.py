@@ -1,10 +1,16 @@
-"""Gradient tapes: record eager ops, then run their gradient rules backwards.
+"""Gradient tapes: an interpreter that records eager ops, then runs their gradient rules
+backwards.
 
-A tape records an op when it runs inside the tape's context and one of its inputs is tracked
-by the tape (watched, or computed from a watched tensor). Tensors are identified on a tape by
-``_tid``, an id given on first use; each record keeps *shadow* tensors (the same raw arrays and
-tid) rather than the user's objects, so rebinding a tensor later (``x[0] = 1``) never changes
-what the backward pass sees.
+A tape is an interpreter on the thread's stack (``_state.state.interp``): the dispatcher hands
+it each op call before any kernel runs; the tape has the op evaluated below itself (eagerly,
+or by the interpreter under it), then records it when one of its inputs is tracked (watched, a
+trainable Variable read, or computed from a tracked tensor). A record is a plain tuple
+``(op, inputs, params, outputs)``; tensors are identified on tapes by ``_tid``, an integer given
+on first use.
+
+Tensors are values, but a name can be given a new one: ``x[0] = 1`` rebinds ``x``'s object to
+a new array. Before that happens, the rebind hook replaces ``x`` in every record by a shadow
+(the old array, the old identity), so the backward pass always sees the values the ops saw.
 
 "No gradient" stays distinct from "zero gradient" all through the backward pass: a tensor that
 no cotangent reaches has no entry in the gradient map, and no rule runs for it.
@@ -13,46 +19,26 @@ no cotangent reaches has no entry in the gradient map, and no rule runs for it.
 from __future__ import annotations
 
 import itertools
-import threading
 import warnings
+import weakref
 from contextlib import contextmanager
 
-from .. import _dispatch
-from .._dispatch import state
-from .._errors import DTypeError, EagerflowError, InvalidArgumentError
+from .._dispatch import call, call_binary, call_unary
+from .._errors import DTypeError, EagerflowError, InvalidArgumentError, ShapeError
+from .._registry import F, Masked
+from .._state import hooks, state
 from .._tensor import Tensor, new_tensor
 
-_ids = itertools.count(1)
-
-
-class _Ops:
-    """The ops the engine itself calls, imported once on first use (ops import autodiff, so
-    not at module import; and an import statement per call costs more than the op)."""
-
-    def __getattr__(self, name):
-        from ..ops import creation, elementwise, manipulation, searching, statistical, utility
-        found = {"astype": creation.astype, "ones_like": creation.ones_like,
-                 "zeros_like": creation.zeros_like, "zeros": creation.zeros, "full": creation.full,
-                 "asarray": creation.asarray, "reshape": manipulation.reshape,
-                 "stack": manipulation.stack, "sum": statistical.sum, "any": utility.any,
-                 "real": elementwise.real,
-                 "where": searching.where}
-        self.__dict__.update(found)
-        if name not in found:  # inspect and doctest probe attributes such as __wrapped__
-            raise AttributeError(name)
-        return found[name]
-
-
-O = _Ops()
-_id_lock = threading.Lock()
+_ids = itertools.count(1)  # next() of itertools.count is atomic under the GIL
+_live_tapes: "weakref.WeakSet[GradientTape]" = weakref.WeakSet()  # tapes holding records
+_WHY = {"stop_gradient": "ef.stop_gradient was applied on the way"}
 
 
 def tid(t: Tensor) -> int:
     """The tape identity of ``t`` (given on first use; 0 means none yet)."""
-    i = getattr(t, "_tid", 0)
+    i = t._tid
     if not i:
-        with _id_lock:
-            i = t._tid = next(_ids)
+        i = t._tid = next(_ids)
     return i
 
 
@@ -65,78 +51,6 @@ def shadow(t: Tensor) -> Tensor:
 
 class GradientTapeError(EagerflowError, RuntimeError):
     """A tape used the wrong way (a second gradient call on a non-persistent tape...)."""
-
-
-class _Entry:
-    """One recorded op. It keeps the caller's tensors and, separately, the raw arrays they held
-    when the op ran: a later ``x[i] = v`` rebinds ``x`` to a new array, and ``tensors()`` then
-    rebuilds the old value (with its old identity) for the backward pass. Building those
-    shadows lazily keeps recording cheap."""
-
-    __slots__ = ("op", "_ins", "_in_data", "params", "_outs", "_out_data", "in_tids",
-                 "out_tids", "rule")
-
-    def tensors(self):
-        ins = tuple(_as_recorded(x, d, i) for x, d, i in zip(self._ins, self._in_data, self.in_tids))
-        outs = tuple(_as_recorded(o, d, i) for o, d, i in zip(self._outs, self._out_data, self.out_tids))
-        return ins, outs
-
-
-def _as_recorded(x, data, i):
-    if not isinstance(x, Tensor) or (x._data is data and x._tid == i):
-        return x
-    s = new_tensor(data, x._dtype, x._device)
-    s._tid = i
-    return s
-
-
-def _record(op, inputs, params, out):
-    """The dispatcher's record hook: runs only while some tape is active on this thread."""
-    for tape in state.tapes:
-        if not tape._recording:
-            continue
-        tracked = tape._tracked
-        for x in inputs:
-            if isinstance(x, Tensor) and x._tid in tracked:
-                break
-        else:
-            blocked = tape._blocked
-            if blocked:  # an op on a blocked value is blocked for the same reason (explain)
-                why = next((blocked[x._tid] for x in inputs
-                            if isinstance(x, Tensor) and x._tid in blocked), None)
-                if why is not None:
-                    tape._block(out if type(out) is tuple else (out,), why, inputs)
-            continue
-        outs = out if type(out) is tuple else (out,)
-        if op.vjp is None or not _any_float(outs):
-            if op.vjp is None:
-                why = (f"op {op.name!r} has no gradient" if not op.differentiable
-                       else f"op {op.name!r} has no gradient rule yet")
-            else:
-                why = f"op {op.name!r} gave a {outs[0]._dtype} result, and integers have no gradient"
-            tape._block(outs, why, inputs)
-            continue
-        tape._add(op, inputs, params, outs)
-
-
-def _any_float(outs) -> bool:
-    for o in outs:
-        if o._dtype.kind in "fc":
-            return True
-    return False
-
-
-_dispatch.record_hook = _record
-
-
-def note_export(t: Tensor, how: str) -> None:
-    """Remember that a tracked tensor's values left eagerflow (for ``explain``)."""
-    t_id = getattr(t, "_tid", None)
-    if t_id is None:
-        return
-    for tape in state.tapes:
-        if t_id in tape._tracked:
-            tape._exported.setdefault(t_id, how)
 
 
 class GradientTape:
@@ -162,25 +76,102 @@ class GradientTape:
         self._recording = False
         self._entered = False
         self._used = False
-        self._tracked: dict[int, Tensor] = {}   # tid -> shadow (keeps the values alive)
-        self._entries: list[_Entry] = []
+        self.parent = None                      # the interpreter below this one
+        self._tracked: dict[int, Tensor] = {}   # tid -> tensor (keeps the values alive)
+        self._entries: list[tuple] = []         # (op, inputs, params, outputs)
         self._blocked: dict[int, str] = {}      # tid -> why no gradient flows out of it
         self._blocked_from: dict[int, tuple] = {}  # tid -> the tids of its op's inputs
         self._exported: dict[int, str] = {}     # tid -> how its values left eagerflow
         self._var_reads: dict[int, list[int]] = {}  # id(Variable) -> tids of its values read
         self._watched: set[int] = set()
 
+    # -- the interpreter --------------------------------------------------------------------
+    def process(self, op, inputs, params, device):
+        kind = op.kind
+        if kind == "general" and op.dtype_rule is None and not self._tracks(inputs):
+            return self._inline(op, inputs, params)
+        parent = self.parent
+        if parent is None:  # evaluate eagerly, past the seam
+            if kind == "unary":
+                out = call_unary(op, inputs[0], True)
+            elif kind == "binary":
+                out = call_binary(op, inputs[0], inputs[1], True)
+            else:
+                out = call(op, inputs, params, device, True)
+        else:
+            out = parent.process(op, inputs, params, device)
+        if self._recording:
+            tracked = self._tracked
+            for x in inputs:
+                if type(x) is Tensor and x._tid in tracked:
+                    self._record(op, inputs, params, out)
+                    break
+            else:
+                if self._blocked:
+                    self._follow_block(inputs, out)
+        return out
+
+    def _inline(self, op, inputs, params):
+        """A user composite on inputs this tape does not track: its body may read Variables
+        the tape watches, so the tape (and the interpreters below it) see the body's ops one
+        by one, as if the composite were a plain function."""
+        top = state.interp
+        state.interp = self
+        try:
+            return op.impl(*inputs, **params)
+        finally:
+            state.interp = top
+
+    def _tracks(self, inputs) -> bool:
+        tracked = self._tracked
+        return any(isinstance(x, Tensor) and x._tid in tracked for x in inputs)
+
+    def _record(self, op, inputs, params, out):
+        outs = out if type(out) is tuple else (out,)
+        if op.vjp is None:
+            why = _WHY.get(op.name) or (f"op {op.name!r} has no gradient" if not op.differentiable
+                                        else f"op {op.name!r} has no gradient rule yet")
+            self._block(outs, why, inputs)
+            return
+        for o in outs:
+            if o._dtype.inexact:
+                break
+        else:
+            what = "composite" if op.family == "composite" else "op"
+            self._block(outs, f"{what} {op.name!r} gave a {outs[0]._dtype} result, and "
+                              f"integers have no gradient", inputs)
+            return
+        tracked = self._tracked
+        for o in outs:
+            i = o._tid
+            if not i:
+                i = o._tid = next(_ids)
+            tracked[i] = o
+        self._entries.append((op, inputs, params, outs))
+
+    def _follow_block(self, inputs, out):
+        """An op on a blocked value is blocked for the same reason (for ``explain``)."""
+        blocked = self._blocked
+        why = next((blocked[x._tid] for x in inputs
+                    if isinstance(x, Tensor) and x._tid in blocked), None)
+        if why is not None:
+            self._block(out if type(out) is tuple else (out,), why, inputs)
+
     # -- context ---------------------------------------------------------------------------
     def __enter__(self):
         if self._entered:
             raise GradientTapeError("this GradientTape is already recording; nest a new one instead")
         self._entered = self._recording = True
+        self.parent = state.interp
+        state.interp = self
         state.tapes = state.tapes + (self,)
+        _live_tapes.add(self)
         return self
 
     def __exit__(self, *exc):
         self._recording = False
         self._entered = False
+        _unlink(self)
         state.tapes = tuple(t for t in state.tapes if t is not self)
         return False
 
@@ -232,35 +223,25 @@ class GradientTape:
             self._blocked[i] = why
             self._blocked_from[i] = ins
 
+    def _add(self, op, inputs, outs) -> None:
+        """Record ``op`` (a custom gradient's) with these inputs and outputs."""
+        inputs = tuple(inputs)
+        for o in outs:
+            self._tracked[tid(o)] = o
+        self._entries.append((op, inputs, {}, tuple(outs)))
+
     def watched_variables(self):
         """The Variables this tape has seen read (in first-read order)."""
         from .variable import Variable
         live = Variable._registry
         return tuple(v for v in (live.get(i) for i in self._var_reads) if v is not None)
 
-    def _add(self, op, inputs, params, outs, rule=None):
-        tracked = self._tracked
-        e = _Entry.__new__(_Entry)
-        e.op = op
-        e.params = params
-        e.rule = rule if rule is not None else op.vjp
-        e._ins = inputs = tuple(inputs)
-        e._in_data = tuple(x._data if isinstance(x, Tensor) else None for x in inputs)
-        e.in_tids = tuple(tid(x) if isinstance(x, Tensor) else None for x in inputs)
-        e._outs = outs = tuple(outs)
-        e._out_data = tuple(o._data for o in outs)
-        out_ids = []
-        for o in outs:
-            i = tid(o)
-            tracked[i] = o
-            out_ids.append(i)
-        e.out_tids = tuple(out_ids)
-        self._entries.append(e)
-
     def held_bytes(self) -> int:
         """Bytes of tensor data this tape holds for the backward pass (each array once)."""
         seen, total = set(), 0
-        for t in self._tracked.values():
+        arrays = [t for t in self._tracked.values()]
+        arrays += [x for e in self._entries for x in e[1] if isinstance(x, Tensor)]
+        for t in arrays:
             raw = t._data
             if id(raw) not in seen:
                 seen.add(id(raw))
@@ -272,35 +253,44 @@ class GradientTape:
         """Gradients of ``target`` (summed over its elements, and over a list of targets)
         with respect to ``sources``, a tensor, Variable, or nested list/tuple/dict of them.
 
-        ``output_gradients`` weights each target (a vector-Jacobian product).
-        ``unconnected_gradients``: ``"none"`` gives None for a source the target does not
-        depend on, ``"zero"`` gives zeros. Use :meth:`explain` to learn why one is None.
+        ``output_gradients`` weights each target (a vector-Jacobian product): one per target,
+        of the target's shape. ``unconnected_gradients``: ``"none"`` gives None for a source
+        the target does not depend on, ``"zero"`` gives zeros. Use :meth:`explain` to learn
+        why one is None.
         """
         if unconnected_gradients not in ("none", "zero"):
-            raise InvalidArgumentError("unconnected_gradients must be 'none' or 'zero', not "
-                                       f"{unconnected_gradients!r}")
+            raise InvalidArgumentError("gradient: unconnected_gradients must be 'none' or "
+                                       f"'zero', not {unconnected_gradients!r}")
         self._check_unused()
         flat_sources = _flatten(sources)
         for s in flat_sources:
             _check_source(s)
         targets = _flatten(target)
-        seeds = _flatten(output_gradients) if output_gradients is not None else [None] * len(targets)
-        if len(seeds) != len(targets):
-            raise InvalidArgumentError(f"gradient: {len(targets)} targets but {len(seeds)} "
-                                       f"output_gradients")
+        for t in targets:
+            if not isinstance(t, Tensor):
+                raise InvalidArgumentError(f"gradient: targets must be tensors, got "
+                                           f"{type(t).__name__}")
+        if output_gradients is None:
+            seeds = [None] * len(targets)
+        else:
+            seeds = _flatten(output_gradients)
+            if len(seeds) != len(targets):
+                raise InvalidArgumentError(f"gradient: {len(targets)} targets but {len(seeds)} "
+                                           f"output_gradients")
+            seeds = [_seed(t, s) for t, s in zip(targets, seeds)]
         source_tids = [self._source_tids(s) for s in flat_sources]
         with self.stop_recording():
             grads = backprop(self._entries, targets, seeds,
                              {i for ids in source_tids for i in ids})
-        from ..ops.creation import zeros_like
         out = []
         for s, ids in zip(flat_sources, source_tids):
-            gs = [grads[i] for i in ids if i in grads]
             g = None
-            for part in gs:
-                g = part if g is None else g + part
+            for i in ids:
+                part = grads.get(i)
+                if part is not None:
+                    g = part if g is None else g + part
             if g is None and unconnected_gradients == "zero":
-                g = zeros_like(s._value if hasattr(s, "_ef_variable_") else s)
+                g = F.zeros_like(s._value if hasattr(s, "_ef_variable_") else s)
             out.append(g)
         if not self._persistent:
             self._free()
@@ -334,22 +324,20 @@ class GradientTape:
         if hasattr(s, "_ef_variable_"):
             return self._var_reads.get(id(s), [])
         t_id = getattr(s, "_tid", None)
-        return [t_id] if t_id is not None and t_id in self._tracked else []
+        return [t_id] if t_id and t_id in self._tracked else []
 
     def jacobian(self, target, sources, unconnected_gradients="none"):
         """Full Jacobian: result shape ``target.shape + source.shape`` for each source."""
-        from ..ops.creation import zeros
-        from ..ops.manipulation import reshape, stack
         with self._one_use():
             flat = _flatten(sources)
             n = target.size
             rows = [[] for _ in flat]
             for k in range(n):
-                seed = zeros(n, dtype=target.dtype, device=target.device)
+                seed = F.zeros(n, dtype=target.dtype, device=target.device)
                 seed[k] = 1
-                gs = self.gradient(target, flat, output_gradients=reshape(seed, target.shape),
+                gs = self.gradient(target, flat, output_gradients=F.reshape(seed, target.shape),
                                    unconnected_gradients="zero" if unconnected_gradients == "zero" else "none")
-                for r, g, s in zip(rows, gs, flat):
+                for r, g in zip(rows, gs):
                     r.append(g)
             out = []
             for r, s in zip(rows, flat):
@@ -357,16 +345,14 @@ class GradientTape:
                 if any(g is None for g in r):
                     out.append(None)
                 elif n == 0:
-                    out.append(zeros(tuple(target.shape) + tuple(sv.shape), dtype=sv.dtype))
+                    out.append(F.zeros(tuple(target.shape) + tuple(sv.shape), dtype=sv.dtype))
                 else:
-                    out.append(reshape(stack(r), tuple(target.shape) + tuple(sv.shape)))
+                    out.append(F.reshape(F.stack(r), tuple(target.shape) + tuple(sv.shape)))
         return _unflatten(sources, out)
 
     def batch_jacobian(self, target, source, unconnected_gradients="none"):
         """Per-example Jacobian: ``target[b, ...]`` w.r.t. ``source[b, ...]`` (examples are
         independent), result shape ``(batch,) + target.shape[1:] + source.shape[1:]``."""
-        from ..ops.creation import zeros
-        from ..ops.manipulation import reshape, stack
         with self._one_use():
             b = target.shape[0]
             per = target.size // b if b else 0
@@ -374,23 +360,36 @@ class GradientTape:
             for k in range(per):
                 # The seed is shaped like the target: the target itself was recorded, a
                 # reshape of it made now would not be.
-                seed = zeros((b, per), dtype=target.dtype, device=target.device)
+                seed = F.zeros((b, per), dtype=target.dtype, device=target.device)
                 seed[:, k] = 1
-                g = self.gradient(target, source, output_gradients=reshape(seed, target.shape),
+                g = self.gradient(target, source, output_gradients=F.reshape(seed, target.shape),
                                   unconnected_gradients=unconnected_gradients)
                 if g is None:
                     return None
                 rows.append(g)
+            shape = (b,) + tuple(target.shape[1:]) + tuple(source.shape[1:])
             if not rows:
-                return zeros((b,) + tuple(target.shape[1:]) + tuple(source.shape[1:]),
-                             dtype=source.dtype)
-            return reshape(stack(rows, axis=1), (b,) + tuple(target.shape[1:]) + tuple(source.shape[1:]))
+                return F.zeros(shape, dtype=source.dtype)
+            return F.reshape(F.stack(rows, axis=1), shape)
 
     # -- why is my gradient None? ------------------------------------------------------------
     def explain(self, target, source) -> str:
         """Say, in a sentence, why ``gradient(target, source)`` is or is not None."""
         from .explain import explain
         return explain(self, target, source)
+
+
+def _unlink(interp) -> None:
+    """Take ``interp`` off this thread's interpreter stack (it need not be the top one)."""
+    if state.interp is interp:
+        state.interp = interp.parent
+    else:
+        node = state.interp
+        while node is not None and node.parent is not interp:
+            node = node.parent
+        if node is not None:
+            node.parent = interp.parent
+    interp.parent = None
 
 
 def _check_source(s):
@@ -405,32 +404,38 @@ def _check_source(s):
             f"computing with it, e.g. x = ef.astype(x, ef.float32)")
 
 
-class Masked:
-    """A cotangent that is structurally zero where ``mask`` is False (made by ``where``'s rule).
-
-    Elementwise gradient rules applied to it keep those positions at exactly zero instead of
-    multiplying the zero by a local derivative that may be inf or NaN there: the gradient of
-    ``ef.where(x > 0, ef.sqrt(x), 0.0)`` at ``x = 0`` is 0, not NaN (pytorch#52248, jax#1052),
-    without the double-``where`` trick. The function does not depend on the unselected branch
-    at those positions, so zero is the exact answer, not an approximation.
-    """
-
-    __slots__ = ("value", "mask")
-
-    def __init__(self, value, mask):
-        self.value = value
-        self.mask = mask
+def _seed(target: Tensor, seed):
+    """An output gradient: of the target's shape, converted to its dtype."""
+    if seed is None:
+        return None
+    if not isinstance(seed, Tensor):
+        seed = F.asarray(getattr(seed, "read_value", lambda: seed)(), device=target.device)
+    if seed.shape != target.shape and seed.shape != ():
+        raise ShapeError(f"gradient: output_gradients of shape {seed.shape} for a target of "
+                         f"shape {target.shape}; give one of the target's shape")
+    if seed._dtype.kind == "c" and target._dtype.kind != "c":
+        raise DTypeError(f"gradient: a complex output gradient ({seed._dtype}) for a real target "
+                         f"({target._dtype})")
+    if seed._device is not target._device:
+        raise DTypeError(f"gradient: the output gradient is on {seed._device}, the target on "
+                         f"{target._device}")
+    if seed._dtype is not target._dtype:
+        seed = F.astype(seed, target._dtype)
+    if seed.shape != target.shape:
+        seed = F.broadcast_to(seed, target.shape)
+    return seed
 
 
 def _add_ct(grads, masks, i, g, mask):
     """Accumulate cotangent ``g`` (with support ``mask`` or None for dense) into ``i``."""
-    if i in grads:
-        grads[i] = grads[i] + g
-        old = masks.get(i)
-        masks[i] = None if old is None or mask is None else (old | mask)
-    else:
+    old = grads.get(i)
+    if old is None:
         grads[i] = g
         masks[i] = mask
+    else:
+        grads[i] = old + g
+        old_mask = masks.get(i)
+        masks[i] = None if old_mask is None or mask is None else (old_mask | mask)
 
 
 def backprop(entries, targets, seeds, wanted: set[int]) -> dict[int, Tensor]:
@@ -439,62 +444,65 @@ def backprop(entries, targets, seeds, wanted: set[int]) -> dict[int, Tensor]:
     # Forward sweep: which tids depend on a wanted source? Only those need cotangents.
     relevant = set(wanted)
     for e in entries:
-        if any(i in relevant for i in e.in_tids if i is not None):
-            relevant.update(e.out_tids)
+        for x in e[1]:
+            if type(x) is Tensor and x._tid in relevant:
+                for o in e[3]:
+                    relevant.add(o._tid)
+                break
     grads: dict[int, Tensor] = {}
     masks: dict[int, Tensor | None] = {}
     for t, seed in zip(targets, seeds):
-        t_id = getattr(t, "_tid", None)
-        if t_id is None or t_id not in relevant:
+        t_id = t._tid
+        if not t_id or t_id not in relevant:
             continue
-        if seed is not None and not isinstance(seed, Tensor):
-            seed = O.asarray(seed, dtype=t.dtype, device=t.device)
-        _add_ct(grads, masks, t_id, O.ones_like(t) if seed is None else seed, None)
-    for e in reversed(entries):
-        if not any(i in grads for i in e.out_tids):
-            continue
-        needs = [i is not None and i in relevant for i in e.in_tids]
-        if not any(needs):
-            continue
-        inputs, outputs = e.tensors()
-        if len(outputs) == 1:
-            ct = grads[e.out_tids[0]]
-            ans = outputs[0]
+        _add_ct(grads, masks, t_id, F.ones_like(t) if seed is None else seed, None)
+    for op, inputs, params, outs in reversed(entries):
+        if len(outs) == 1:
+            o_id = outs[0]._tid
+            ct = grads.get(o_id)
+            if ct is None:
+                continue
+            ans = outs[0]
+            out_mask = masks.get(o_id) if op.kind != "general" else None
         else:
-            ct = tuple(grads.get(i) for i in e.out_tids)
-            ans = outputs
-        # A masked cotangent stays structurally zero through elementwise rules.
-        out_mask = masks.get(e.out_tids[0]) if len(outputs) == 1 and e.op.kind != "general" else None
+            cts = [grads.get(o._tid) for o in outs]
+            if all(c is None for c in cts):
+                continue
+            ct, ans, out_mask = tuple(cts), outs, None
+        needs = [type(x) is Tensor and x._tid in relevant for x in inputs]
+        if True not in needs:
+            continue
         if out_mask is None:
-            in_grads = _run_rules(e, inputs, ct, ans, needs)
+            in_grads = _run_rules(op, inputs, params, ct, ans, needs)
         else:
             # The rule's values at masked positions (0 * inf, say) are computed, then dropped:
             # their floating-point warnings are noise.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                in_grads = _run_rules(e, inputs, ct, ans, needs)
-        for x, need, g, i in zip(inputs, needs, in_grads, e.in_tids):
+                in_grads = _run_rules(op, inputs, params, ct, ans, needs)
+        for x, need, g in zip(inputs, needs, in_grads):
             if not need or g is None:
                 continue
             mask = None
-            if isinstance(g, Masked):
+            if type(g) is Masked:
                 g, mask = g.value, g.mask
             elif out_mask is not None:
-                g = O.where(out_mask, g, 0)
+                g = F.where(out_mask, g, 0)
                 mask = out_mask
-            g = _fit(g, x)
+            if type(g) is not Tensor or g._data.shape != x._data.shape or g._dtype is not x._dtype:
+                g = _fit(g, x)
             if mask is not None and mask.shape != x.shape:
                 mask = _fit_mask(mask, x.shape)
-            _add_ct(grads, masks, i, g, mask)
+            _add_ct(grads, masks, x._tid, g, mask)
     return grads
 
 
-def _run_rules(e, inputs, ct, ans, needs):
-    kind, rules = e.rule
+def _run_rules(op, inputs, params, ct, ans, needs):
+    kind, rules = op.vjp
     if kind == "all":
-        in_grads = rules(ct, ans, *inputs, **e.params)
+        in_grads = rules(ct, ans, *inputs, **params)
         return in_grads if isinstance(in_grads, (tuple, list)) else (in_grads,)
-    return [rule(ct, ans, *inputs, **e.params) if need and rule is not None else None
+    return [rule(ct, ans, *inputs, **params) if need and rule is not None else None
             for need, rule in zip(needs, rules)]
 
 
@@ -504,14 +512,14 @@ def _fit_mask(mask, shape):
     axes = tuple(range(extra)) + tuple(
         extra + i for i, d in enumerate(shape) if d == 1 and mask.shape[extra + i] != 1)
     if axes:
-        mask = O.any(mask, axis=axes, keepdims=True)
-    return O.reshape(mask, shape)
+        mask = F.any(mask, axis=axes, keepdims=True)
+    return F.reshape(mask, shape)
 
 
 def _fit(g, x: Tensor) -> Tensor:
     """A cotangent summed over broadcast axes and cast to ``x``'s dtype."""
     if not isinstance(g, Tensor):
-        g = O.full(x.shape, g, dtype=x.dtype, device=x.device)
+        g = F.full(x.shape, g, dtype=x.dtype, device=x.device)
     xs = x.shape
     if g.shape != xs:
         gs = g.shape
@@ -519,17 +527,56 @@ def _fit(g, x: Tensor) -> Tensor:
         axes = tuple(range(extra)) + tuple(
             extra + i for i, d in enumerate(xs) if d == 1 and gs[extra + i] != 1)
         if axes:
-            g = O.sum(g, axis=axes, keepdims=True)
-        g = O.reshape(g, xs)
+            g = F.sum(g, axis=axes, keepdims=True)
+        g = F.reshape(g, xs)
     if g._dtype is not x._dtype:
         if g._dtype.kind == "c" and x._dtype.kind != "c":
             # A real input's gradient is the real part (PyTorch's convention): the imaginary
             # part is the derivative along a direction the real input cannot move in.
-            g = O.real(g)
+            g = F.real(g)
         if g._dtype is not x._dtype:
-            g = O.astype(g, x._dtype)
+            g = F.astype(g, x._dtype)
     return g
 
+
+# -- hooks the lower layers call ------------------------------------------------------------------
+
+def _note_export(t: Tensor, how: str) -> None:
+    """Remember that a tracked tensor's values left eagerflow (for ``explain``)."""
+    t_id = t._tid
+    if not t_id:
+        return
+    for tape in state.tapes:
+        if t_id in tape._tracked:
+            tape._exported.setdefault(t_id, how)
+
+
+def _before_rebind(t: Tensor) -> None:
+    """``t`` is about to hold a new value (``t[i] = v``): every record and tracked entry that
+    holds ``t`` keeps its current value instead, as a shadow with its current identity."""
+    t_id = t._tid
+    if not t_id:
+        return
+    old = None
+    for tape in list(_live_tapes):
+        if t_id not in tape._tracked:
+            continue
+        if old is None:
+            old = shadow(t)
+        if tape._tracked[t_id] is t:
+            tape._tracked[t_id] = old
+        entries = tape._entries
+        for k, (op, inputs, params, outs) in enumerate(entries):
+            if any(x is t for x in inputs) or any(o is t for o in outs):
+                entries[k] = (op, tuple(old if x is t else x for x in inputs), params,
+                              tuple(old if o is t else o for o in outs))
+
+
+hooks.export = _note_export
+hooks.rebind = _before_rebind
+
+
+# -- nested structures ----------------------------------------------------------------------------
 
 def _flatten(tree) -> list:
     if isinstance(tree, (list, tuple)):
@@ -540,13 +587,15 @@ def _flatten(tree) -> list:
 
 
 def _unflatten(tree, leaves):
-    it = iter(leaves)
+    """``leaves`` in ``tree``'s structure. Iterative over a plain helper: a recursive closure
+    would hold a reference cycle (issue #9: every gradient call left 7 objects for the gc)."""
+    return _build(tree, iter(leaves))
 
-    def build(node):
-        if isinstance(node, (list, tuple)):
-            items = [build(n) for n in node]
-            return type(node)(items) if not hasattr(node, "_fields") else type(node)(*items)
-        if isinstance(node, dict):
-            return {k: build(node[k]) for k in node}
-        return next(it)
-    return build(tree)
+
+def _build(node, it):
+    if isinstance(node, (list, tuple)):
+        items = [_build(n, it) for n in node]
+        return type(node)(items) if not hasattr(node, "_fields") else type(node)(*items)
+    if isinstance(node, dict):
+        return {k: _build(node[k], it) for k in node}
+    return next(it)

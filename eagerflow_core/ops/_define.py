@@ -14,7 +14,7 @@ import inspect
 from typing import Callable
 
 from .. import _dispatch
-from .._registry import def_elementwise
+from .._registry import HELPERS, def_elementwise
 from . import _rules as R
 
 SPEC = "https://data-apis.org/array-api/2024.12/API_specification/generated/array_api.{}.html"
@@ -23,12 +23,15 @@ SPEC = "https://data-apis.org/array-api/2024.12/API_specification/generated/arra
 def _finish(fn, name, op, doc, example):
     fn.__name__ = fn.__qualname__ = name.rpartition(".")[2]
     # doctest collects a function only from the module its __module__ names.
-    fn.__module__ = "eagerflow_core.linalg" if name.startswith("linalg.") else "eagerflow_core"
+    # (Extension ops are named "<extension>.<name>": "linalg.inv" lives in eagerflow_core.linalg.)
+    space = name.rpartition(".")[0]
+    fn.__module__ = f"eagerflow_core.{space}" if space else "eagerflow_core"
     text = inspect.cleandoc(doc)
     if example:
         text += "\n\n" + inspect.cleandoc(example)
     fn.__doc__ = text
     fn.op = op
+    op.fn = fn
     op.doc = text.splitlines()[0] if text else ""
     return fn
 
@@ -65,3 +68,10 @@ def public(op, doc: str = "", example: str = ""):
     def deco(fn):
         return _finish(fn, op.name, op, doc or fn.__doc__ or op.doc, example)
     return deco
+
+
+def helper(fn):
+    """Expose a public function that is not an op (``zeros_like``) to gradient rules, as
+    ``F.<name>`` (see ``_registry.F``)."""
+    HELPERS[fn.__name__] = fn
+    return fn

@@ -1,66 +1,41 @@
 """Creation ops: tensors from Python data, NumPy arrays, DLPack, or from nothing.
 
 Python floats become the default float (float32) and Python ints the default int (int64), as in
-PyTorch; NumPy arrays keep their dtype. ``constant`` always copies (TensorFlow's meaning);
-``asarray`` shares memory with a host array when the device and dtype allow (the standard's).
+PyTorch; NumPy arrays keep their dtype. A tensor owns its memory: ``constant`` and ``asarray``
+copy host data, so later writes to the user's array never reach a tensor (or a gradient tape's
+records). Sharing is explicit: ``asarray(a, copy=False)`` and ``from_dlpack`` share memory
+with ``a``, and the user keeps ``a`` unchanged for as long as the tensor lives (issue #9).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .. import _dtypes
+from .. import _convert, _dtypes
 from .._devices import device as get_device
-from .._dispatch import as_tensor_arg, call, cast_raw, wrap
-from .._dtypes import (DType, as_dtype, bool_, default_complex, default_float, default_int,
-                       from_numpy_dtype)
+from .._dispatch import as_tensor_arg, call
+from .._dtypes import DType, as_dtype, default_complex, default_float, default_int
 from .._errors import ArgumentTypeError, DTypeError, InvalidArgumentError, ShapeError
 from .._registry import defop
 from .._tensor import Tensor, new_tensor
 from . import _rules as R
-from ._define import public
+from ._define import helper, public
 
-_PY_DEFAULTS = {np.dtype(np.float64): default_float, np.dtype(np.complex128): default_complex,
-                np.dtype(np.int64): default_int, np.dtype(np.bool_): bool_}
-
-
-def _host_array(obj, dtype: DType | None, op="asarray") -> np.ndarray:
-    """``obj`` as a host NumPy array of ``dtype`` (or of the inferred dtype)."""
-    from_python = not isinstance(obj, (np.ndarray, np.generic))
-    try:
-        if dtype is not None:
-            return np.asarray(obj, dtype=dtype.numpy)
-        host = np.asarray(obj)
-    except OverflowError as exc:
-        raise InvalidArgumentError(f"{op}: a value does not fit {dtype}: {exc}") from None
-    except (ValueError, TypeError) as exc:
-        raise InvalidArgumentError(
-            f"{op}: cannot make a tensor from {type(obj).__name__}: {exc}; give a (nested, "
-            f"rectangular) sequence of numbers, a NumPy array or a tensor") from None
-    if from_python and host.dtype in _PY_DEFAULTS:
-        want = _PY_DEFAULTS[host.dtype]
-        if want.numpy != host.dtype:
-            host = host.astype(want.numpy)
-    return host
+_host_array = _convert.host_array
+_from_host = _convert.from_host
 
 
-def _from_host(host: np.ndarray, dev, op="asarray") -> Tensor:
-    try:
-        dt = from_numpy_dtype(host.dtype)
-    except DTypeError as exc:
-        raise DTypeError(f"{op}: {exc}") from None
-    if dt not in dev.native:
-        raise DTypeError(f"{op}: backend {dev.backend.name!r} ({dev}) has no {dt} dtype")
-    raw = dev.backend.backend.from_host(host, dev.index)
-    return wrap(raw, dt, dev)
-
-
+@helper
 def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Tensor:
     """A tensor from a tensor, a Python scalar or (nested) sequence, a NumPy array or any
     object with ``__dlpack__``.
 
-    ``copy=None`` shares memory with ``obj`` where it can; ``copy=True`` always copies;
-    ``copy=False`` raises if a copy is needed.
+    A tensor owns its memory: by default (``copy=None``) host data is copied, so writing to
+    ``obj`` later never changes the tensor. ``copy=False`` shares memory with a NumPy array
+    (and raises if a copy is needed): the caller then keeps that array unchanged for as long as
+    the tensor lives. Tensors are immutable, so a tensor ``obj`` is returned as is.
 
     >>> import eagerflow_core as ef
     >>> ef.asarray([1.0, 2.0])
@@ -88,7 +63,7 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Tensor:
     if isinstance(obj, str) or obj is None:
         raise ArgumentTypeError(f"asarray: cannot make a tensor from {type(obj).__name__}")
     host = _host_array(obj, dt)
-    if copy is True and isinstance(obj, np.ndarray) and np.may_share_memory(host, obj):
+    if copy is not False and isinstance(obj, np.ndarray) and np.may_share_memory(host, obj):
         host = host.copy()
     elif copy is False:
         # The standard: copy=False must raise wherever a copy is needed, which is always for
@@ -105,6 +80,7 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Tensor:
     return _from_host(host, dev)
 
 
+@helper
 def constant(value, dtype=None, shape=None, name=None, *, device=None) -> Tensor:
     """A tensor holding a copy of ``value`` (TensorFlow's ``tf.constant``).
 
@@ -164,20 +140,43 @@ def _param_dtype(*dtypes, dtype=None, **params):
     return dtype
 
 
+def _param_shape(*, shape, **params):
+    return tuple(shape)
+
+
+def _arange_shape(*, start, stop, step, **params):
+    n = math.ceil((stop - start) / step) if not isinstance(start + stop + step, complex) else 0
+    return (max(0, int(n)),)
+
+
+def _linspace_shape(*, num, **params):
+    return (num,)
+
+
+def _eye_shape(*, n_rows, n_cols=None, **params):
+    return (n_rows, n_rows if n_cols is None else n_cols)
+
+
+def _asarray_shape(*, obj=None, **params):
+    return tuple(np.shape(obj))
+
+
 # -- from nothing ------------------------------------------------------------------------------
-zeros_op = defop("zeros", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False)
-ones_op = defop("ones", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False)
-empty_op = defop("empty", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False)
-full_op = defop("full", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False)
-arange_op = defop("arange", family="creation", nin=0, dtype_rule=_param_dtype,
-                  differentiable=False, posparams=("start",))
-linspace_op = defop("linspace", family="creation", nin=0, dtype_rule=_param_dtype,
-                    differentiable=False, posparams=("start", "stop"))
-eye_op = defop("eye", family="creation", nin=0, dtype_rule=_param_dtype, differentiable=False,
-               posparams=("n_rows", "n_cols"))
-asarray_op = defop("asarray", family="creation", nin=0, dtype_rule=_param_dtype,
-                   differentiable=False,
+def _creation(name, shape_rule, **kw):
+    return defop(name, family="creation", nin=0, dtype_rule=_param_dtype, shape_rule=shape_rule,
+                 differentiable=False, **kw)
+
+
+zeros_op = _creation("zeros", _param_shape)
+ones_op = _creation("ones", _param_shape)
+empty_op = _creation("empty", _param_shape)
+full_op = _creation("full", _param_shape)
+arange_op = _creation("arange", _arange_shape, posparams=("start",))
+linspace_op = _creation("linspace", _linspace_shape, posparams=("start", "stop"))
+eye_op = _creation("eye", _eye_shape, posparams=("n_rows", "n_cols"))
+asarray_op = _creation("asarray", _asarray_shape,
                    doc="A tensor from Python data, a NumPy array or a DLPack object.")
+asarray_op.fn = asarray
 
 
 def _make(op, params, device, dtype, default):
@@ -293,21 +292,25 @@ def _like(fn, x, dtype, device, *extra):
               device=x.device if device is None else device)
 
 
+@helper
 def zeros_like(x, /, *, dtype=None, device=None) -> Tensor:
     """Zeros with the shape (and, unless given, the dtype and device) of ``x``."""
     return _like(zeros, x, dtype, device)
 
 
+@helper
 def ones_like(x, /, *, dtype=None, device=None) -> Tensor:
     """Ones with the shape (and, unless given, the dtype and device) of ``x``."""
     return _like(ones, x, dtype, device)
 
 
+@helper
 def empty_like(x, /, *, dtype=None, device=None) -> Tensor:
     """An uninitialised tensor shaped like ``x``."""
     return _like(empty, x, dtype, device)
 
 
+@helper
 def full_like(x, /, fill_value, *, dtype=None, device=None) -> Tensor:
     """``fill_value`` everywhere, shaped like ``x`` (and of its dtype unless given)."""
     return _like(full, x, dtype, device, fill_value)
@@ -343,11 +346,13 @@ def astype(x, dtype, /, *, copy=True, device=None) -> Tensor:
     return call(astype_op, (x,), {"dtype": dt})
 
 
+@helper
 def cast(x, dtype) -> Tensor:
     """TensorFlow's spelling of :func:`astype`."""
     return astype(x, dtype)
 
 
+@helper
 def from_dlpack(x, /, *, device=None, copy=None) -> Tensor:
     """A tensor sharing memory with any object that implements ``__dlpack__``.
 
@@ -382,8 +387,16 @@ def _meshgrid_dtype(*dtypes, indexing="xy"):
     return dtypes[0] if dtypes else default_float  # the inputs are promoted to one dtype
 
 
+def _meshgrid_shape(*shapes, indexing="xy"):
+    sizes = [s[0] if s else 1 for s in shapes]
+    if indexing == "xy" and len(sizes) > 1:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    return [tuple(sizes)] * len(shapes)
+
+
 # Not variadic: the kernel is called as the standard spells it, meshgrid(*arrays, indexing=).
-meshgrid_op = defop("meshgrid", family="creation", dtype_rule=_meshgrid_dtype, promote=True)
+meshgrid_op = defop("meshgrid", family="creation", dtype_rule=_meshgrid_dtype, promote=True,
+                    shape_rule=_meshgrid_shape)
 
 
 @public(meshgrid_op)

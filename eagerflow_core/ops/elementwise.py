@@ -482,7 +482,7 @@ __all__ = [name for name, value in list(globals().items())
 import cmath as _cmath  # noqa: E402
 import math as _math  # noqa: E402
 
-from .._registry import defvjp  # noqa: E402
+from .._registry import defjvp, defvjp  # noqa: E402
 
 
 def _cj(t):
@@ -541,6 +541,7 @@ def _pow_exponent(g, ans, x, y):
 defvjp(pow, _pow_base, _pow_exponent)
 
 defvjp(exp, lambda g, ans, x: g * _cj(ans))
+defjvp(exp, lambda t, ans, x: t * ans)
 defvjp(expm1, lambda g, ans, x: g * _cj(ans + 1))
 defvjp(log, lambda g, ans, x: g / _cj(x))
 defvjp(log1p, lambda g, ans, x: g / _cj(x + 1))

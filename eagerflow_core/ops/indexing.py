@@ -14,6 +14,7 @@ import operator
 import numpy as np
 
 from .._dispatch import call
+from .._state import hooks
 from .._dtypes import bool_
 from .._errors import (ArgumentTypeError, AxisError, DeviceError, DTypeError,
                        InvalidArgumentError, OutOfRangeError, ShapeError)
@@ -140,34 +141,65 @@ def _prepare(x: Tensor, key, op, want_shape=False):
 
     Checks what the kernels would not check clearly: Python int bounds, the axes the key
     covers, bool mask shapes, index devices and dtypes, and (on backends that do not) the
-    bounds of integer index tensors. Follows NumPy's rules: when the key holds an index
-    tensor, ints count as advanced indices too, and the advanced indices' broadcast shape
-    replaces them in place if they are adjacent, else it goes first.
+    bounds of integer index tensors.
     """
     parts = key if type(key) is tuple else (key,)
     items = [_key_part(k, x, op) for k in parts]
     shape = x.shape
+    out = _layout(shape, items, op, _count_true if want_shape else None)
+    if not _backend_checks(x) and any(isinstance(k, Tensor) for k in items):
+        axis = 0
+        for k in items:
+            if isinstance(k, Tensor) and k._dtype is not bool_:
+                _check_tensor_bounds(op, k, shape[axis], axis)
+            axis += _covers(k, len(shape), items)
+    nkey = tuple(k._data if isinstance(k, Tensor) else k for k in items)
+    return nkey, (out if want_shape else None)
+
+
+def _is_mask(k) -> bool:
+    if isinstance(k, Tensor):
+        return k._dtype is bool_
+    return getattr(getattr(k, "dtype", None), "kind", "") == "b"
+
+
+def _covers(k, ndim, items) -> int:
+    """How many axes of the indexed tensor the key element ``k`` consumes."""
+    if k is Ellipsis:
+        return ndim - sum(_covers(j, ndim, items) for j in items if j is not Ellipsis)
+    if k is None or type(k) is bool:
+        return 0
+    if type(k) is int or type(k) is slice:
+        return 1
+    return len(k.shape) if _is_mask(k) else 1
+
+
+def _layout(shape, items, op, count=None):
+    """The shape of ``x[key]`` for a tensor of ``shape`` and a normalised key (ints, slices,
+    None, Ellipsis, bools, index arrays or tensors), following NumPy's rules: when the key
+    holds an index array, ints count as advanced indices too, and the advanced indices'
+    broadcast shape replaces them in place if they are adjacent, else it goes first. A bool
+    mask's count is ``count(mask)``, or None (not known without the values) if ``count`` is
+    None. Checks Python int bounds, the axes the key covers and mask shapes."""
     ndim = len(shape)
-    covered = 0
-    ellipses = 0
-    advanced = False
+    covered, ellipses, advanced = 0, 0, False
     for k in items:
         if k is Ellipsis:
             ellipses += 1
-        elif isinstance(k, Tensor):
-            advanced = True
-            covered += k.ndim if k._dtype is bool_ else 1
+        elif k is None:
+            continue
         elif type(k) is bool:
             advanced = True
-        elif k is not None:
+        elif type(k) is int or type(k) is slice:
             covered += 1
+        else:
+            advanced = True
+            covered += len(k.shape) if _is_mask(k) else 1
     if ellipses > 1:
         raise InvalidArgumentError(f"{op}: a key may hold at most one ellipsis (...)")
     if covered > ndim:
-        raise OutOfRangeError(f"{op}: too many indices for a tensor of shape {shape}: the key "
-                              f"indexes {covered} axes, the tensor has {ndim}")
-    check = advanced and not _backend_checks(x)
-
+        raise OutOfRangeError(f"{op}: too many indices for a tensor of shape {tuple(shape)}: "
+                              f"the key indexes {covered} axes, the tensor has {ndim}")
     out: list = []        # dims of the result, without the advanced block
     adv_shapes = []       # shape of each advanced index
     adv_at = None         # where the advanced block goes in `out` if they are adjacent
@@ -185,7 +217,7 @@ def _prepare(x: Tensor, key, op, want_shape=False):
             gap = adv_at is not None
             continue
         if type(k) is slice:
-            out.append(len(range(*k.indices(shape[axis]))) if want_shape else None)
+            out.append(len(range(*k.indices(shape[axis]))))
             axis += 1
             gap = adv_at is not None
             continue
@@ -199,26 +231,25 @@ def _prepare(x: Tensor, key, op, want_shape=False):
             s = ()
         elif type(k) is bool:
             s = (int(k),)
-        elif k._dtype is bool_:
-            covers = shape[axis:axis + k.ndim]
-            if k.shape != covers:
-                axes = f"axis {axis}" if k.ndim == 1 else f"axes {axis}..{axis + k.ndim - 1}"
-                raise ShapeError(f"{op}: a bool mask of shape {k.shape} must match the sizes "
+        elif _is_mask(k):
+            kshape = tuple(k.shape)
+            covers = tuple(shape[axis:axis + len(kshape)])
+            if kshape != covers:
+                axes = (f"axis {axis}" if len(kshape) == 1
+                        else f"axes {axis}..{axis + len(kshape) - 1}")
+                raise ShapeError(f"{op}: a bool mask of shape {kshape} must match the sizes "
                                  f"{covers} of the {axes} it covers (the tensor's shape is "
-                                 f"{shape})")
-            s = (_count_true(k) if want_shape else None,)
-            axis += k.ndim
+                                 f"{tuple(shape)})")
+            s = (count(k) if count is not None else None,)
+            axis += len(kshape)
         else:
-            if check:
-                _check_tensor_bounds(op, k, shape[axis], axis)
-            s = k.shape
+            s = tuple(k.shape)
             axis += 1
         if adv_at is None:
             adv_at = len(out)
         elif gap:
             split = True
         adv_shapes.append(s)
-    nkey = tuple(k._data if isinstance(k, Tensor) else k for k in items)
     block = ()
     if len(adv_shapes) > 1 and all(None not in s for s in adv_shapes):
         try:
@@ -228,18 +259,25 @@ def _prepare(x: Tensor, key, op, want_shape=False):
                              f"cannot be broadcast together") from None
     elif adv_shapes:
         block = adv_shapes[0]
-    if not want_shape:
-        return nkey, None
     out.extend(shape[axis:])
     if adv_shapes:
         at = 0 if split else adv_at
         out[at:at] = block
-    return nkey, tuple(out)
+    return tuple(out)
+
+
+def _getitem_shape(shape, *, key):
+    return _layout(tuple(shape), key, "getitem")
+
+
+def _same_as_x(x, value, *, key):
+    return tuple(x)
 
 
 # -- getitem -------------------------------------------------------------------------------------
 
 getitem_op = defop("getitem", family="indexing", dtype_rule=R.same_dtype, posparams=("key",),
+                   shape_rule=_getitem_shape,
                    doc="x[key]: basic and advanced indexing (Tensor.__getitem__).")
 
 
@@ -280,7 +318,7 @@ def _setitem_dtype(x, value, *, key):
 
 
 setitem_op = defop("setitem", family="indexing", nin=2, dtype_rule=_setitem_dtype,
-                   scalar_inputs=True,
+                   scalar_inputs=True, shape_rule=_same_as_x,
                    doc="A copy of x with value written at key (Tensor.__setitem__ rebinds x).")
 
 
@@ -350,6 +388,8 @@ def _setitem(self, key, value):
                              f"shape {target} (x[key] of a tensor of shape {self.shape}); "
                              f"reshape the value first")
     out = call(setitem_op, (self, v), {"key": nkey})
+    if self._tid and hooks.rebind is not None:
+        hooks.rebind(self)  # records holding `self` keep its old value
     self._data = out._data
     # `x` now stands for the new value: on a gradient tape it takes the result's identity
     # (the tape's record keeps a shadow of the old value); off a tape it drops the old one.
@@ -358,6 +398,7 @@ def _setitem(self, key, value):
 
 _getitem.op = getitem_op
 _setitem.op = setitem_op
+getitem_op.fn = _getitem
 Tensor.__getitem__ = _getitem
 Tensor.__setitem__ = _setitem
 
@@ -460,7 +501,7 @@ def _index_add_dtype(x, values, *, key):
 
 
 index_add_op = defop("index_add", family="indexing", nin=2, dtype_rule=_index_add_dtype,
-                     promote=True, internal=True,
+                     promote=True, internal=True, shape_rule=_same_as_x,
                      doc="A copy of x with values added at key; repeated indices accumulate.")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 
-from .._dispatch import call, call_pair
+from .._dispatch import call
 from .._errors import AxisError, InvalidArgumentError, ShapeError
 from .._registry import defop
 from .._tensor import Tensor
@@ -41,7 +41,7 @@ def matmul(x1, x2, /) -> Tensor:
     >>> ef.matmul(ef.constant([[1.0, 2.0]]), ef.constant([[3.0], [4.0]]))
     ef.Tensor([[11.]], shape=(1, 1), dtype=float32, device='cpu:0')
     """
-    return call_pair(matmul_op, x1, x2)
+    return call(matmul_op, (x1, x2))
 
 
 def _mT_shape(x):

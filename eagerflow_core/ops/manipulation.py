@@ -112,7 +112,7 @@ def _broadcast_arrays_dtype(*dtypes):
 
 def _broadcast_arrays_rule(*shapes):
     out = R.broadcast_shapes(*shapes)
-    return (out,) * len(shapes)
+    return [out] * len(shapes)
 
 
 # Not variadic: the kernel is called as the standard spells it, broadcast_arrays(*arrays).
@@ -200,7 +200,7 @@ def _unstack_rule(x, *, axis=0):
     if not x:
         raise ShapeError("cannot unstack a 0-d tensor")
     ax = R.normalize_axis(axis, len(x))
-    return (tuple(x[:ax]) + tuple(x[ax + 1:]),) * x[ax]
+    return [tuple(x[:ax]) + tuple(x[ax + 1:])] * x[ax]
 
 
 unstack_op = defop("unstack", family="manipulation", dtype_rule=R.same_dtype,
@@ -411,7 +411,11 @@ def _repeat_rule(x, repeats, *, axis=None):
         where = "the flattened tensor" if axis is None else f"axis {axis}"
         raise ShapeError(f"repeats of shape {tuple(repeats)} must be 1-D of size 1 or {n} (the "
                          f"size of {where} of shape {tuple(x)})")
-    # no shape to return: the result's size depends on the values of repeats
+    # The result's size along the repeated axis depends on the values of repeats.
+    if axis is None:
+        return (None,)
+    ax = R.normalize_axis(axis, len(x))
+    return tuple(x[:ax]) + (None,) + tuple(x[ax + 1:])
 
 
 repeat_op = defop("repeat", family="manipulation", nin=2, dtype_rule=_repeat_dtype,

@@ -6,7 +6,7 @@ TensorFlow and JAX, so other references to the old tensor and saved gradients st
 
 from __future__ import annotations
 
-from .._dispatch import call_binary, call_pair, call_unary
+from .._dispatch import call, call_binary, call_unary
 from .._tensor import Tensor
 from . import elementwise as E
 from .creation import astype
@@ -48,12 +48,15 @@ for _name, _fn in {"neg": E.negative, "pos": E.positive, "abs": E.abs,
     setattr(Tensor, f"__{_name}__", _unary(_fn.op))
 
 
+_MATMUL = matmul.op
+
+
 def _matmul(self, other):
-    return call_pair(matmul.op, self, other)
+    return call(_MATMUL, (self, other))
 
 
 def _rmatmul(self, other):
-    return call_pair(matmul.op, other, self)
+    return call(_MATMUL, (other, self))
 
 
 Tensor.__matmul__ = _matmul

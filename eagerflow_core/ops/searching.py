@@ -86,7 +86,7 @@ _NONZERO_0D = ("needs a tensor of at least 1 dimension, got a 0-d tensor (the st
 def _nonzero_shape(shape):
     if not shape:
         raise ShapeError(_NONZERO_0D)
-    return None
+    return [(None,)] * len(shape)  # how many are nonzero depends on the values
 
 
 nonzero_op = defop("nonzero", family="searching", dtype_rule=R.index_dtype,

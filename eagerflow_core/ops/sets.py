@@ -42,14 +42,31 @@ def _pair_dtypes(x):
     return (x, default_index)
 
 
+# How many distinct values there are depends on the values: the shape rules say None.
+def _all_shapes(x):
+    return [(None,), (None,), tuple(x), (None,)]
+
+
+def _counts_shapes(x):
+    return [(None,), (None,)]
+
+
+def _inverse_shapes(x):
+    return [(None,), tuple(x)]
+
+
+def _values_shape(x):
+    return (None,)
+
+
 unique_all_op = defop("unique_all", family="sets", dtype_rule=_all_dtypes, nout=4,
-                      differentiable=False)
+                      shape_rule=_all_shapes, differentiable=False)
 unique_counts_op = defop("unique_counts", family="sets", dtype_rule=_pair_dtypes, nout=2,
-                         differentiable=False)
+                         shape_rule=_counts_shapes, differentiable=False)
 unique_inverse_op = defop("unique_inverse", family="sets", dtype_rule=_pair_dtypes, nout=2,
-                          differentiable=False)
+                          shape_rule=_inverse_shapes, differentiable=False)
 unique_values_op = defop("unique_values", family="sets", dtype_rule=R.same_dtype,
-                         differentiable=False)
+                         shape_rule=_values_shape, differentiable=False)
 
 
 @public(unique_all_op)

@@ -3,7 +3,7 @@ cumulative_sum, cumulative_prod; and TensorFlow's names for them (reduce_sum, ..
 
 from __future__ import annotations
 
-from .._dispatch import as_tensor_arg, call, call_reduce
+from .._dispatch import as_tensor_arg, call
 from .._dtypes import ALL_DTYPES, as_dtype, default_float, default_int, uint64
 from .._errors import AxisError, EagerflowError, InvalidArgumentError, ShapeError
 from .._registry import defop
@@ -59,7 +59,8 @@ def _reduce_with_dtype(op, x, axis, dtype, keepdims):
     # The accumulation dtype is passed to the kernel explicitly, so that no backend sums int8
     # values in int8 and overflows.
     if dtype is None and type(x) is Tensor and type(axis) is not list:
-        return call_reduce(op, x, axis, keepdims, _SUM_DTYPES)
+        acc = _SUM_DTYPES.get(x._dtype)
+        return call(op, (x,), {"axis": axis, "dtype": acc, "keepdims": keepdims})
     x = _tensor(op, x)
     dtype = _sum_dtype(x._dtype) if dtype is None else as_dtype(dtype)
     return call(op, (x,), {"axis": _axis(axis), "dtype": dtype, "keepdims": keepdims})
@@ -76,8 +77,6 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False) -> Tensor:
     >>> ef.sum(ef.constant([[1, 2], [3, 4]]), axis=0)
     ef.Tensor([4, 6], shape=(2,), dtype=int64, device='cpu:0')
     """
-    if dtype is None and type(x) is Tensor and type(axis) is not list:  # the fast path
-        return call_reduce(sum_op, x, axis, keepdims, _SUM_DTYPES)
     return _reduce_with_dtype(sum_op, x, axis, dtype, keepdims)
 
 

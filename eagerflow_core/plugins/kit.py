@@ -15,6 +15,12 @@ from .._dtypes import ALL_DTYPES
 from .backend import Backend
 
 
+# Ops whose kernels have eagerflow's own signature, not the namespace function of the same name:
+# numpy.random.uniform(low, high, size) is no "random.uniform"(key, counter, shape, dtype)
+# kernel, and taking it would draw silently wrong values (eagerflow_core/random).
+_NOT_FROM_NAMESPACE = ("random.",)
+
+
 def _resolve(xp, dotted: str):
     obj = xp
     for part in dotted.split("."):
@@ -65,10 +71,14 @@ def kernels_from_namespace(xp: Any, ops=None) -> dict[str, Callable]:
     >>> table["add"] is np.add, "linalg.inv" in table
     (True, True)
     """
-    from .. import ops as _ops  # noqa: F401  (registers every op)
-    from .._registry import OPS
+    from .._registry import OPS  # complete: importing eagerflow_core registered every op
     table = {}
     for name in (OPS if ops is None else ops):
+        if name.startswith(_NOT_FROM_NAMESPACE):
+            continue
+        op = OPS.get(name)
+        if op is not None and not op.needs_kernel:
+            continue  # the core computes it; a same-named function (np.identity) is another thing
         fn = _resolve(xp, name)
         if fn is not None:
             table[name] = fn
@@ -76,6 +86,14 @@ def kernels_from_namespace(xp: Any, ops=None) -> dict[str, Callable]:
         if fn is not None:
             table.setdefault(name, fn)
     return table
+
+
+def normalize_dtype(xp, native):
+    """The dtype object an array of ``native`` dtype reports (``xp.empty(0, dtype).dtype``)."""
+    try:
+        return xp.empty((0,), dtype=native).dtype
+    except Exception:  # noqa: BLE001  (a namespace without empty: keep what it gave)
+        return native
 
 
 class ArrayAPIBackend(Backend):
@@ -96,12 +114,16 @@ class ArrayAPIBackend(Backend):
             self.namespace = namespace
 
     def native_dtypes(self) -> dict[str, Any]:
+        """Each dtype as the namespace's arrays report it (``x.dtype``). Many namespaces
+        spell dtypes as scalar types (``numpy.float32``, ``jax.numpy.float32``) that compare
+        equal to, but do not hash like, the dtype objects arrays carry: the core looks native
+        dtypes up in dicts, so they are normalised here (issue #9)."""
         xp = self.namespace
         out = {}
         for d in ALL_DTYPES:
             native = getattr(xp, d.name, None)
             if native is not None:
-                out[d.name] = native
+                out[d.name] = normalize_dtype(xp, native)
         return out
 
     def kernels(self) -> dict[str, Callable]:

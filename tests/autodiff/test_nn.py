@@ -258,7 +258,7 @@ def test_each_nn_function_is_one_tape_entry(device):
         for fn in (nn.relu, nn.sigmoid, nn.softplus, nn.gelu, nn.softmax, nn.log_softmax,
                    nn.logsumexp):
             fn(logits)
-    assert [e.op.name for e in tape._entries] == [
+    assert [e[0].name for e in tape._entries] == [
         "softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits",
         "relu", "sigmoid", "softplus", "gelu", "softmax", "log_softmax", "logsumexp"]
 
@@ -317,8 +317,8 @@ def test_composite_pauses_recording_in_the_body_and_records_one_entry(device):
         tape.watch(x)
         y = cube(x, scale=2.0)
         assert tape._recording
-    assert calls == [[False]]
-    assert [(e.op.name, e.params) for e in tape._entries] == [("cube", {"scale": 2.0})]
+    assert calls == [[]]  # the body runs below every interpreter: no tape sees it
+    assert [(e[0].name, e[2]) for e in tape._entries] == [("cube", {"scale": 2.0})]
     assert tape.gradient(y, x).tolist() == [6.0, 24.0]
     assert calls[-1] == "rule"
 
@@ -356,8 +356,8 @@ def test_tape_that_does_not_track_the_arguments_records_the_body_op_by_op(device
         with ef.GradientTape() as inner:
             inner.watch(x)
             y = times_c(x)
-    assert [e.op.name for e in inner._entries] == ["times_c"]
-    assert [e.op.name for e in outer._entries] == ["multiply"]
+    assert [e[0].name for e in inner._entries] == ["times_c"]
+    assert [e[0].name for e in outer._entries] == ["multiply"]
     assert outer.gradient(y, c).tolist() == [2.0]
     assert inner.gradient(y, x).tolist() == [0.0]
 
@@ -379,7 +379,7 @@ def test_composite_each_rules_and_non_tensor_inputs(device):
         y = scaled(a, b, 3.0)
     ga, gb = tape.gradient(y, [a, b])
     assert ga.tolist() == [9.0, 12.0] and gb is None
-    assert tape._entries[0].in_tids[2] is None
+    assert tape._entries[0][1][2] == 3.0  # the Python value is an input, not a tensor
 
 
 def test_composite_identity_output_gets_its_own_tape_identity(device):

@@ -68,8 +68,10 @@ def test_asarray_dtype_and_device_arguments(device):
 
 def test_asarray_copy_semantics(device):
     src = np.arange(4.0)
-    shared = ef.asarray(src)
-    assert np.shares_memory(shared.numpy(), src) == shares_host_memory(device)
+    owned = ef.asarray(src)  # a tensor owns its memory unless sharing is asked for (issue #9)
+    assert not np.shares_memory(owned.numpy(), src)
+    src[0] = 100.0
+    assert owned.numpy()[0] == 0.0
     copied = ef.asarray(src, copy=True)
     assert not np.shares_memory(copied.numpy(), src)
     if shares_host_memory(device):
