@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from .._errors import DTypeError, OutOfRangeError, ShapeError
-from .._tensor import Tensor
+from .._tensor import Symbolic, Tensor
 from ..autodiff.composite import composite
 from ..ops.creation import arange, astype
 from ..ops.elementwise import exp, log
@@ -93,7 +93,7 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits) -> Tensor:
                          f"shape {logits.shape}: labels must have the shape of logits without "
                          f"its last (class) axis, {logits.shape[:-1]}")
     n = logits.shape[-1]
-    if labels.size:
+    if labels.size and not isinstance(labels._data, Symbolic):  # (traced: no values to check)
         lo, hi = int(ef_min(labels).item()), int(ef_max(labels).item())
         if lo < 0 or hi >= n:
             raise OutOfRangeError(f"{_SPARSE}: label {lo if lo < 0 else hi} is out of range: "
