@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import cuda  # noqa: F401  (ef.cuda namespace)
 from . import data  # noqa: F401  (ef.data namespace: input pipelines)
+from . import distributed  # noqa: F401  (ef.distributed; mpi4py is imported by init() only)
 from . import fft  # noqa: F401  (ef.fft namespace)
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)

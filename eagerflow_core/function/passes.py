@@ -155,6 +155,8 @@ def fold_constants(graph: Graph) -> Graph:
 
 def _big(graph: Graph, node: Node) -> bool:
     """Folding would keep a large array alive in the graph (a zeros(1e8) stays a node)."""
+    if not node.outs:
+        return True  # nothing to fold into
     size = 1
     for d in graph.avals[node.outs[0]][0]:
         size *= d if d is not None else 1 << 30

@@ -511,7 +511,9 @@ def _has_index_array(key, dev) -> bool:
     for k in key:
         native = getattr(k, "dtype", None)
         if native is not None:
-            dt = dev.backend.from_native.get(native)
+            # a traced key (ef.function) holds the index tensor's eagerflow dtype itself
+            dt = native if hasattr(native, "kind") and hasattr(native, "inexact") else \
+                dev.backend.from_native.get(native)
             if dt is not None and dt.kind in "iu":
                 return True
     return False
