@@ -160,7 +160,9 @@ def _prepare(x: Tensor, key, op, want_shape=False):
 def _is_mask(k) -> bool:
     if isinstance(k, Tensor):
         return k._dtype is bool_
-    return getattr(getattr(k, "dtype", None), "kind", "") == "b"
+    dtype = getattr(k, "dtype", None)  # a raw array of any backend, or a traced Sym
+    kind = getattr(dtype, "kind", None)
+    return kind == "b" if kind is not None else "bool" in str(dtype)  # torch.bool: no .kind
 
 
 def _covers(k, ndim, items) -> int:
