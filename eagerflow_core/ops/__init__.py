@@ -1,8 +1,9 @@
 """Every op eagerflow defines, one module per family. Importing this registers them all."""
 
-from . import (creation, elementwise, indexing, linalg, linalg_ext, manipulation,  # noqa: F401
-               searching, sets, sorting, statistical, transfer, utility)
+from . import (creation, elementwise, comparison, indexing, linalg, linalg_ext,  # noqa: F401
+               manipulation, searching, sets, sorting, statistical, transfer, utility)
 from . import operators  # noqa: F401  (attaches +, -, @, ... to Tensor)
+from .comparison import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
@@ -14,6 +15,6 @@ from .sorting import *  # noqa: F401,F403
 from .statistical import *  # noqa: F401,F403
 from .utility import *  # noqa: F401,F403
 
-__all__ = (creation.__all__ + elementwise.__all__ + indexing.__all__ + linalg.__all__
-           + manipulation.__all__ + searching.__all__ + sets.__all__ + sorting.__all__
+__all__ = (comparison.__all__ + creation.__all__ + elementwise.__all__ + indexing.__all__
+           + linalg.__all__ + manipulation.__all__ + searching.__all__ + sets.__all__ + sorting.__all__
            + statistical.__all__ + utility.__all__)

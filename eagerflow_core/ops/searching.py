@@ -257,9 +257,7 @@ __all__ = ["argmax", "argmin", "count_nonzero", "nonzero", "searchsorted", "wher
 # unselected branch whose local derivative is inf or NaN there contributes exactly 0, not
 # 0 * inf (the where-NaN problem, pytorch#52248, jax#1052). A Python bool condition picks one
 # branch whole; Python scalar branches get no rule (the engine never asks for them).
-from .._registry import defvjp
-from ..autodiff.tape import Masked
-from .elementwise import logical_not
+from .._registry import F, Masked, defvjp
 
 
 def _support(mask, ans):
@@ -280,7 +278,7 @@ def _where_x1_vjp(g, ans, condition, x1, x2):
 def _where_x2_vjp(g, ans, condition, x1, x2):
     if type(condition) is bool:
         return where(condition, 0, g)
-    return Masked(where(condition, 0, g), _support(logical_not(condition), ans))
+    return Masked(where(condition, 0, g), _support(F.logical_not(condition), ans))
 
 
 defvjp(where, None, _where_x1_vjp, _where_x2_vjp)
