@@ -7,9 +7,12 @@ or to None when the op refuses that dtype. Integers and bools given to a floatin
 
 from __future__ import annotations
 
-from .._dtypes import (DType, bool_, complex64, complex128, default_float, float32, float64,
-                       default_index)
-from .._errors import AxisError, DTypeError, ShapeError
+import numpy as np
+
+from .._dtypes import (DType, bool_, complex64, complex128, default_float, default_index,
+                       float32, float64)
+from .._errors import ArgumentTypeError, AxisError, DTypeError, ShapeError
+from .._tensor import Tensor
 
 F = default_float
 _REAL_OF = {complex64: float32, complex128: float64}
@@ -149,6 +152,25 @@ def broadcast_shapes(*shapes) -> tuple[int, ...]:
                     size = d
         out.append(size)
     return tuple(out)
+
+
+def as_shape(shape, op) -> tuple[int, ...]:
+    """A shape argument (an int, a 0-d tensor or a sequence of ints) as a tuple of ints, or
+    ArgumentTypeError / ShapeError naming ``op``.
+
+    >>> as_shape(3, "zeros")
+    (3,)
+    """
+    if isinstance(shape, (int, np.integer)) or (isinstance(shape, Tensor) and shape.ndim == 0):
+        shape = (shape,)
+    try:
+        out = tuple(int(d.__index__()) for d in shape)
+    except (TypeError, AttributeError):
+        raise ArgumentTypeError(f"{op}: shape must be an int or a sequence of ints, got "
+                                f"{shape!r}") from None
+    if any(d < 0 for d in out):
+        raise ShapeError(f"{op}: shape {out} has a negative size")
+    return out
 
 
 def same_shape(shape, **params):
