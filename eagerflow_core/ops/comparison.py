@@ -1,6 +1,6 @@
-"""Elementwise comparisons, logical and bitwise ops of the Array API standard.
+"""Elementwise comparisons and logical ops of the Array API standard.
 
-Their results are bool or integer, so none has a gradient. Binary ops broadcast and accept a
+Their results are bool, so none has a gradient. Binary ops broadcast and accept a
 Python scalar on either side (weak: it takes the tensor's dtype).
 """
 
@@ -69,45 +69,6 @@ logical_not = unary("logical_not", R.logical, "not x, element-wise.", differenti
     >>> import eagerflow_core as ef
     >>> ef.logical_not(ef.constant([True, False]))
     ef.Tensor([False,  True], shape=(2,), dtype=bool, device='cpu:0')
-""")
-
-# -- bitwise -----------------------------------------------------------------------------------
-bitwise_and = binary("bitwise_and", R.integer_or_bool, "x1 & x2, element-wise.",
-                     differentiable=False, example="""
-    >>> import eagerflow_core as ef
-    >>> ef.bitwise_and(ef.constant([12, 10]), 6)
-    ef.Tensor([4, 2], shape=(2,), dtype=int64, device='cpu:0')
-""")
-bitwise_or = binary("bitwise_or", R.integer_or_bool, "x1 | x2, element-wise.",
-                    differentiable=False, example="""
-    >>> import eagerflow_core as ef
-    >>> ef.bitwise_or(ef.constant([12, 10]), 6)
-    ef.Tensor([14, 14], shape=(2,), dtype=int64, device='cpu:0')
-""")
-bitwise_xor = binary("bitwise_xor", R.integer_or_bool, "x1 ^ x2, element-wise.",
-                     differentiable=False, example="""
-    >>> import eagerflow_core as ef
-    >>> ef.bitwise_xor(ef.constant([12, 10]), 6)
-    ef.Tensor([10, 12], shape=(2,), dtype=int64, device='cpu:0')
-""")
-bitwise_invert = unary("bitwise_invert", R.integer_or_bool, "~x, element-wise.",
-                       differentiable=False, example="""
-    >>> import eagerflow_core as ef
-    >>> ef.bitwise_invert(ef.constant([0, 5], dtype=ef.uint8))
-    ef.Tensor([255, 250], shape=(2,), dtype=uint8, device='cpu:0')
-""")
-bitwise_left_shift = binary("bitwise_left_shift", R.integer, "x1 << x2, element-wise (x2 >= 0).",
-                            differentiable=False, example="""
-    >>> import eagerflow_core as ef
-    >>> ef.bitwise_left_shift(ef.constant([1, 3]), 2)
-    ef.Tensor([ 4, 12], shape=(2,), dtype=int64, device='cpu:0')
-""")
-bitwise_right_shift = binary("bitwise_right_shift", R.integer,
-                             "x1 >> x2 (arithmetic for signed x1), element-wise (x2 >= 0).",
-                             differentiable=False, example="""
-    >>> import eagerflow_core as ef
-    >>> ef.bitwise_right_shift(ef.constant([16, -16]), 2)
-    ef.Tensor([ 4, -4], shape=(2,), dtype=int64, device='cpu:0')
 """)
 
 

@@ -517,6 +517,46 @@ conj = unary("conj", R.numeric, "Complex conjugate, element-wise (real inputs pa
 defvjp(conj, lambda g, ans, x: cj(g))
 defjvp(conj, lambda t, ans, x: cj(t))
 
+# -- bitwise -----------------------------------------------------------------------------------
+bitwise_and = binary("bitwise_and", R.integer_or_bool, "x1 & x2, element-wise.",
+                     differentiable=False, example="""
+    >>> import eagerflow_core as ef
+    >>> ef.bitwise_and(ef.constant([12, 10]), 6)
+    ef.Tensor([4, 2], shape=(2,), dtype=int64, device='cpu:0')
+""")
+bitwise_or = binary("bitwise_or", R.integer_or_bool, "x1 | x2, element-wise.",
+                    differentiable=False, example="""
+    >>> import eagerflow_core as ef
+    >>> ef.bitwise_or(ef.constant([12, 10]), 6)
+    ef.Tensor([14, 14], shape=(2,), dtype=int64, device='cpu:0')
+""")
+bitwise_xor = binary("bitwise_xor", R.integer_or_bool, "x1 ^ x2, element-wise.",
+                     differentiable=False, example="""
+    >>> import eagerflow_core as ef
+    >>> ef.bitwise_xor(ef.constant([12, 10]), 6)
+    ef.Tensor([10, 12], shape=(2,), dtype=int64, device='cpu:0')
+""")
+bitwise_invert = unary("bitwise_invert", R.integer_or_bool, "~x, element-wise.",
+                       differentiable=False, example="""
+    >>> import eagerflow_core as ef
+    >>> ef.bitwise_invert(ef.constant([0, 5], dtype=ef.uint8))
+    ef.Tensor([255, 250], shape=(2,), dtype=uint8, device='cpu:0')
+""")
+bitwise_left_shift = binary("bitwise_left_shift", R.integer, "x1 << x2, element-wise (x2 >= 0).",
+                            differentiable=False, example="""
+    >>> import eagerflow_core as ef
+    >>> ef.bitwise_left_shift(ef.constant([1, 3]), 2)
+    ef.Tensor([ 4, 12], shape=(2,), dtype=int64, device='cpu:0')
+""")
+bitwise_right_shift = binary("bitwise_right_shift", R.integer,
+                             "x1 >> x2 (arithmetic for signed x1), element-wise (x2 >= 0).",
+                             differentiable=False, example="""
+    >>> import eagerflow_core as ef
+    >>> ef.bitwise_right_shift(ef.constant([16, -16]), 2)
+    ef.Tensor([ 4, -4], shape=(2,), dtype=int64, device='cpu:0')
+""")
+
+
 # -- clip: a general op, since min and max may be tensors, scalars or None --------------------
 
 def _clip_dtype(x, min=None, max=None):
