@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._dtypes import (DType, bool_, complex64, complex128, default_float, default_index,
-                       float32, float64)
+                       default_int, float32, float64, uint64)
 from .._errors import ArgumentTypeError, AxisError, DTypeError, ShapeError
 from .._tensor import Tensor
 
@@ -121,6 +121,17 @@ def index_dtype(*dtypes, **params):
 
 def bool_dtype(*dtypes, **params):
     return bool_
+
+
+def accumulation_dtype(d: DType) -> DType:
+    """The standard's accumulation dtype (sum, prod, trace...): integers smaller than the
+    default integer accumulate in it (unsigned ones in uint64), bool counts as an integer;
+    floating and complex dtypes stay."""
+    if d.kind == "b" or (d.kind == "i" and d.itemsize < default_int.itemsize):
+        return default_int
+    if d.kind == "u" and d.itemsize < uint64.itemsize:
+        return uint64
+    return d
 
 
 def real_dtype(d: DType) -> DType:

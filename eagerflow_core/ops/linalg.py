@@ -13,7 +13,7 @@ from __future__ import annotations
 import operator
 
 from .._dispatch import call
-from .._dtypes import as_dtype, default_int, uint64
+from .._dtypes import as_dtype
 from .._errors import AxisError, DTypeError, InvalidArgumentError, ShapeError
 from .._registry import F, defjvp, defop, defvjp
 from .._tensor import Tensor
@@ -380,11 +380,7 @@ def _trace_dtype(x, *, offset=0, dtype=None):
         if x.kind == "c" and dtype.kind != "c":
             raise DTypeError(f"dtype={dtype} would drop the imaginary part of a {x} input")
         return dtype
-    if x.kind == "b" or (x.kind == "i" and x.itemsize < default_int.itemsize):
-        return default_int
-    if x.kind == "u" and x.itemsize < uint64.itemsize:
-        return uint64
-    return x
+    return R.accumulation_dtype(x)
 
 
 def _trace_shape(x, **params):

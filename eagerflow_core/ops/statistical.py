@@ -11,7 +11,7 @@ reduce_* aliases call the functions below, so they need no rules of their own.
 from __future__ import annotations
 
 from .._dispatch import as_tensor_arg, call
-from .._dtypes import ALL_DTYPES, as_dtype, default_float, default_int, uint64
+from .._dtypes import ALL_DTYPES, as_dtype, default_float
 from .._errors import AxisError, EagerflowError, InvalidArgumentError, ShapeError
 from .._registry import F, defjvp, defop, defvjp
 from .._tensor import Tensor
@@ -23,13 +23,7 @@ from ._grad_util import cj, linear, with_kept_dims
 def _sum_dtype(x, *, dtype=None, **params):
     """The standard's rule: small integers accumulate in the default integer (unsigned in
     uint64), bool counts as an integer; floats keep their dtype."""
-    if dtype is not None:
-        return dtype
-    if x.kind == "b" or (x.kind == "i" and x.itemsize < default_int.itemsize):
-        return default_int
-    if x.kind == "u" and x.itemsize < uint64.itemsize:
-        return uint64
-    return x
+    return R.accumulation_dtype(x) if dtype is None else dtype
 
 
 def _axis(axis):
