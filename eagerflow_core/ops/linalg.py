@@ -23,10 +23,6 @@ from ._grad_util import bilinear, cj, linear, mH
 from ._linalg_util import as_matrices, eye_like, matrix, numeric_dtype
 
 
-def _matmul_dtype(a, b):
-    return R.require(a, "iufc", "a numeric (not bool)")
-
-
 def _matmul_shape(a, b):
     if not a or not b:
         raise ShapeError(f"matmul needs tensors of at least 1 dimension, got shapes {tuple(a)} "
@@ -40,7 +36,7 @@ def _matmul_shape(a, b):
     return batch + (a[-2:-1] if len(a) > 1 else ()) + (b[-1:] if len(b) > 1 else ())
 
 
-matmul_op = defop("matmul", family="linalg", nin=2, dtype_rule=_matmul_dtype,
+matmul_op = defop("matmul", family="linalg", nin=2, dtype_rule=numeric_dtype,
                   shape_rule=_matmul_shape, promote=True)
 
 
@@ -106,10 +102,6 @@ defjvp(matrix_transpose, linear(matrix_transpose_op))
 
 # -- tensordot ---------------------------------------------------------------------------------
 
-def _numeric_pair(a, b, **params):
-    return R.require(a, "iufc", "a numeric (not bool)")
-
-
 def _tensordot_axes(s1, s2, axes):
     """The contracted axes of each input, in [0, ndim), checked against both shapes."""
     if isinstance(axes, int):
@@ -137,7 +129,7 @@ def _tensordot_shape(s1, s2, *, axes):
             + tuple(d for i, d in enumerate(s2) if i not in a2))
 
 
-tensordot_op = defop("tensordot", family="linalg", nin=2, dtype_rule=_numeric_pair,
+tensordot_op = defop("tensordot", family="linalg", nin=2, dtype_rule=numeric_dtype,
                      shape_rule=_tensordot_shape, promote=True)
 
 
@@ -224,7 +216,7 @@ def _vecdot_shape(s1, s2, *, axis=-1):
     return R.broadcast_shapes(rest1, rest2)
 
 
-vecdot_op = defop("vecdot", family="linalg", nin=2, dtype_rule=_numeric_pair,
+vecdot_op = defop("vecdot", family="linalg", nin=2, dtype_rule=numeric_dtype,
                   shape_rule=_vecdot_shape, promote=True)
 
 
