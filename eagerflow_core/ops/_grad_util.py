@@ -11,8 +11,11 @@ Conventions the families follow:
 - Forward mode (``defjvp``): a rule is the linear map ``t -> J t`` itself, so holomorphic
   functions take no conjugate; only non-holomorphic ones (``conj``, ``real``, ``imag``,
   ``abs`` and ``sign`` of complex numbers, ``vecdot``'s first input) show one. A rule's
-  tangent broadcasts to the output's shape, as a rule's cotangent may have the output's
-  (broadcast) shape: the engines fit both to the tensor they belong to.
+  tangent need only broadcast to the output's shape (``add``'s is the input's tangent) and
+  may be of another floating dtype: the forward engine broadcasts and casts it, as the
+  reverse engine sums and casts a cotangent. None means no tangent (the output does not move
+  with that input); a multi-output op's rule returns a tuple, None for an output that does
+  not move.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ def identity(t, ans, *inputs, **params):
 
 
 def select(cond, t):
-    """``t`` where ``cond`` holds, zero elsewhere (a tie-free choice between two inputs)."""
+    """``t`` where ``cond`` holds, zero elsewhere: how an op that picks each element from
+    one of its inputs (maximum, clip) routes a gradient or a tangent."""
     return F.where(cond, t, 0)
 
 
