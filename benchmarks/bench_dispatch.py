@@ -76,11 +76,8 @@ class Side:
 
 def eagerflow_side(device):
     dev = ef.device(device)
-    ef_sync = getattr(dev.backend.backend, "synchronize", None)
-    if ef_sync is None or dev.type == "cpu":
-        sync = lambda: None  # noqa: E731
-    else:
-        sync = lambda: ef_sync(dev.index)  # noqa: E731
+    # The execution contract: a no-op on the CPU, the device's own wait on a GPU.
+    sync = (lambda: None) if dev.type == "cpu" else (lambda: ef.synchronize(dev))  # noqa: E731
     return Side("eagerflow", ef, lambda a: ef.asarray(a, device=dev), sync=sync,
                 tolist=lambda t: t.tolist())
 

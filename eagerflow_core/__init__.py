@@ -11,10 +11,16 @@ The package face only re-exports; each name lives in a private module or in ``op
 
 from __future__ import annotations
 
+from . import cuda  # noqa: F401  (ef.cuda namespace)
+from . import data  # noqa: F401  (ef.data namespace: input pipelines)
+from . import fft  # noqa: F401  (ef.fft namespace)
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
+from . import losses  # noqa: F401  (ef.losses namespace)
+from . import metrics  # noqa: F401  (ef.metrics namespace)
+from . import random  # noqa: F401  (ef.random namespace)
 from . import ops as _ops
-from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad,
+from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad, identity,
                        hessian, jacobian, jvp, stop_gradient, value_and_grad, vjp)
 from ._devices import Device, default_device, device, devices
 from ._dtypes import (DType, bfloat16, can_cast, complex64, complex128, finfo, float16, float32,
@@ -28,6 +34,7 @@ from ._errors import (ArgumentTypeError, AxisError, DeviceError, DTypeError, Eag
 from ._fallback import (FallbackWarning, explain_dispatch, fallback_stats, reset_fallback_stats,
                         set_fallback_policy)
 from ._info import __array_namespace_info__
+from ._streams import Event, Stream, current_stream, empty_cache, memory_stats, synchronize
 from ._tensor import Tensor
 from .ops import *  # noqa: F401,F403
 from .plugins.loader import BackendInfo, PluginWarning
@@ -58,7 +65,8 @@ def backends():
 
 
 __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats",
-            "set_fallback_policy", "explain_dispatch", "set_kernel_checks", "FallbackWarning", "Tensor", "DType", "Device", "device", "devices", "default_device", "backends",
+            "set_fallback_policy", "explain_dispatch", "set_kernel_checks",
+            "Stream", "Event", "current_stream", "synchronize", "memory_stats", "empty_cache", "FallbackWarning", "Tensor", "DType", "Device", "device", "devices", "default_device", "backends",
             "BackendInfo", "PluginWarning",
             "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
             "float16", "bfloat16", "float32", "float64", "complex64", "complex128",
@@ -67,9 +75,11 @@ __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats"
             "EagerflowError", "ShapeError", "AxisError", "DTypeError", "ArgumentTypeError",
             "InvalidArgumentError", "OutOfRangeError", "DeviceError", "KernelNotFoundError",
             "KernelError", "PluginError"]
+           + ["data"]
            + ["GradientTape", "GradientTapeError", "Variable", "grad", "value_and_grad", "vjp",
-              "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient"]
-           + _ops.__all__)
+              "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient", "identity"]
+           + _ops.__all__
+           + ["random", "losses", "metrics"])
 
 import sys as _sys  # noqa: E402
 

@@ -96,3 +96,25 @@ def move(t: Tensor, dev) -> Tensor:
                          f"cast first with ef.astype")
     host = t._device.backend.backend.to_host(t._data)
     return new_tensor(dev.backend.backend.from_host(host, dev.index), t._dtype, dev)
+
+
+# -- pickling and copying by value (issue #9) ----------------------------------------------------
+
+def rebuild_tensor(dtype_name: str, device_name: str, shape: tuple, payload: bytes) -> Tensor:
+    """The tensor ``Tensor.__reduce__`` describes: only eagerflow and NumPy objects are made,
+    from a dtype name, a device name, a shape and the raw bytes (C order)."""
+    from ._devices import device as get_device
+    from ._dtypes import as_dtype
+    dt = as_dtype(dtype_name)
+    host = np.frombuffer(payload, dtype=dt.numpy).reshape(shape).copy()
+    return from_host(host, get_device(device_name), op="unpickle")
+
+
+def _reduce(t: Tensor):
+    host = t._device.backend.backend.to_host(t._data)
+    if not host.flags.c_contiguous:
+        host = host.copy(order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
+    return (rebuild_tensor, (t._dtype.name, str(t._device), tuple(host.shape), host.tobytes()))
+
+
+Tensor.__reduce__ = _reduce

@@ -97,9 +97,7 @@ def device(spec=None) -> Device:
     kind, index = _parse(spec)
     rec = loader.by_device_type().get(kind)
     if rec is None:
-        known = sorted(loader.by_device_type()) or ["(none: no backend plugin is installed)"]
-        raise DeviceError(f"unknown device {spec!r}: known device types are {', '.join(known)}; "
-                          f"see ef.backends() for plugins that failed to load")
+        raise DeviceError(_unknown(spec, kind))
     dev = rec.devices.get(index)
     if dev is None:
         rec.ensure_ready()
@@ -109,6 +107,18 @@ def device(spec=None) -> Device:
                               f"{kind} device(s), indices 0..{count - 1}")
         dev = rec.devices[index] = Device(rec, index)
     return dev
+
+
+def _unknown(spec, kind) -> str:
+    """Why no backend serves device type ``kind``: a plugin of that name (or one that
+    declared it) failed or is disabled, or none is installed."""
+    for rec in loader.ensure_loaded().values():
+        if rec.status != "ok" and (rec.name == kind or rec.declared_type == kind):
+            return (f"device {spec!r}: backend plugin {rec.name!r} would provide it, but it is "
+                    f"{rec.status}: {rec.reason}")
+    known = sorted(loader.by_device_type()) or ["(none: no backend plugin is installed)"]
+    return (f"unknown device {spec!r}: known device types are {', '.join(known)}; see "
+            f"ef.backends() for plugins that failed to load")
 
 
 def default_device() -> Device:
@@ -164,3 +174,6 @@ def reset() -> None:
     """
     global _default
     _default = None
+
+
+loader.on_reload.append(reset)

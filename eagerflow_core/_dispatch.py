@@ -74,7 +74,7 @@ def wrap(raw, dtype: DType, dev, op=None) -> Tensor:
     native = dev.native[dtype]
     have = raw.dtype
     if have is not native and have != native:
-        raw = dev.kernels["astype"](raw, native)
+        raw = _checked(op or _UNKNOWN, dev, raw, dtype, ())
     t = object.__new__(Tensor)
     t._data = raw
     t._dtype = dtype
@@ -213,6 +213,8 @@ def _checked(op, dev, raw, dt, args, params=_NO_PARAMS):
     if checks.on:
         E.check_result(op, dev, raw, dt, args, params)
         return raw
+    if raw.dtype not in dev.backend.from_native:  # an object or string array: not a result
+        raise E.bad_result(op, dev, raw, f"the op's dtype rule says {dt}")
     return dev.kernels["astype"](raw, dev.native[dt])
 
 
@@ -357,6 +359,9 @@ def _finish(op, given, args, params, dev, out_dtype):
     except Exception as exc:
         raise E.failure(op, exc, args, params, dev) from None
     if isinstance(raw, (tuple, list)):  # namedtuples too (NumPy's EighResult...)
+        if type(out_dtype) is not tuple and op.nout == 1 and \
+                not isinstance(E.expected_shape(op, args, params), list):
+            raise E.bad_result(op, dev, raw, "the op has one result")  # not several
         dts = out_dtype if type(out_dtype) is tuple else (out_dtype,) * len(raw)
         out = tuple(wrap(r, d, dev, op) for r, d in zip(raw, dts))
         if checks.on:

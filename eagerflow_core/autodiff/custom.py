@@ -6,7 +6,7 @@ import functools
 
 from .._dispatch import as_tensor_arg, call
 from .._errors import DTypeError, InvalidArgumentError, ShapeError
-from .._registry import OpDef, defop, defvjp
+from .._registry import OpDef, defjvp, defop, defvjp
 from .._state import state
 from .._tensor import Tensor, new_tensor
 from ..ops import _rules as R
@@ -35,6 +35,29 @@ def stop_gradient(x) -> Tensor:
     if type(x) is not Tensor:
         x = as_tensor_arg(stop_gradient_op, x)
     return call(stop_gradient_op, (x,))
+
+
+identity_op = defop("identity", family="autodiff", dtype_rule=R.same_dtype,
+                    shape_rule=R.same_shape, impl=_identity,
+                    doc="x's values as a new tensor (TensorFlow's tf.identity).")
+
+
+@public(identity_op)
+def identity(x) -> Tensor:
+    """A tensor with ``x``'s values and an identity of its own, differentiable (TensorFlow's
+    ``tf.identity``): gradients pass straight through it.
+
+    >>> import eagerflow_core as ef
+    >>> ef.grad(lambda x: ef.identity(x) * 3.0)(ef.constant(2.0))
+    ef.Tensor(3., shape=(), dtype=float32, device='cpu:0')
+    """
+    if type(x) is not Tensor:
+        x = as_tensor_arg(identity_op, x)
+    return call(identity_op, (x,))
+
+
+defvjp(identity_op, lambda g, ans, x: g)
+defjvp(identity_op, lambda t, ans, x: t)
 
 
 class _VariableReads:

@@ -6,6 +6,9 @@ import functools
 
 from .._errors import InvalidArgumentError, ShapeError
 from .._tensor import Tensor
+from ..ops.creation import asarray, astype, zeros_like
+from .custom import identity
+from .forward import ForwardInterpreter
 from .tape import GradientTape, _flatten, _unflatten, shadow
 
 
@@ -18,7 +21,6 @@ def _pinned(x):
 def _as_input(x):
     if isinstance(x, Tensor) or hasattr(x, "_ef_variable_") or isinstance(x, (list, tuple, dict)):
         return x
-    from ..ops.creation import asarray
     return asarray(x)
 
 
@@ -101,29 +103,49 @@ def vjp(f, *primals, has_aux=False):
 def jvp(f, primals, tangents):
     """Forward-mode product ``(f(*primals), J @ tangents)``.
 
-    Computed as the transpose of a VJP (the VJP is linear in its cotangent ``u``, so the VJP
-    of ``u -> J^T u`` is ``J v``): two reverse passes, no separate forward-mode rules, and it
-    works for every op that has a VJP.
+    Runs ``f`` once under a forward-mode interpreter that carries each tensor's tangent
+    beside it (``autodiff/forward.py``): JVP rules where ops have them, the transposed VJP of
+    the few that do not. Nest it with ``grad`` for Hessian-vector products
+    (``ef.jvp(ef.grad(f), (x,), (v,))``: forward over reverse).
 
     >>> import eagerflow_core as ef
     >>> ef.jvp(lambda x: x ** 2, (ef.constant(3.0),), (ef.constant(1.0),))[1]
     ef.Tensor(6., shape=(), dtype=float32, device='cpu:0')
     """
-    from ..ops.creation import zeros_like
     primals = [_as_input(p) for p in primals]
     tangents = [_as_input(t) for t in tangents]
     if len(primals) != len(tangents):
         raise InvalidArgumentError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-    with GradientTape() as outer:
-        with GradientTape() as inner:
-            inner.watch(primals)
-            out = f(*primals)
-        outs = _flatten(out)
-        us = [zeros_like(o) for o in outs]
-        outer.watch(us)
-        gs = inner.gradient(outs, primals, output_gradients=us, unconnected_gradients="zero")
-    tangent_out = outer.gradient(gs, us, output_gradients=tangents, unconnected_gradients="zero")
-    return out, _unflatten(out, tangent_out)
+    ins = []
+    for i, p in enumerate(primals):
+        p = p.read_value() if hasattr(p, "_ef_variable_") else p
+        if not isinstance(p, Tensor):
+            raise InvalidArgumentError(f"jvp: primal {i} is a {type(p).__name__}; give tensors")
+        # Its own identity, made below the new interpreter: interpreters already running
+        # (a tape, an outer jvp) see it as a function of p; this one perturbs it alone.
+        ins.append(identity(p))
+    with ForwardInterpreter() as fwd:
+        for i, (x, t) in enumerate(zip(ins, tangents)):
+            fwd.set_tangent(x, _tangent_for(x, t, i))
+        out = f(*ins)
+    outs = _flatten(out)
+    touts = []
+    for o in outs:
+        t = fwd.tangent(o) if isinstance(o, Tensor) else None
+        touts.append(t if t is not None or not isinstance(o, Tensor) else zeros_like(o))
+    return out, _unflatten(out, touts)
+
+
+def _tangent_for(x: Tensor, t, i: int) -> Tensor:
+    t = t.read_value() if hasattr(t, "_ef_variable_") else t
+    if not isinstance(t, Tensor):
+        t = asarray(t, dtype=x.dtype, device=x.device)
+    if t.shape != x.shape:
+        raise ShapeError(f"jvp: tangent {i} has shape {t.shape}, its primal {x.shape}; give "
+                         f"tangents of the primals' shapes")
+    if t.device is not x.device:
+        raise InvalidArgumentError(f"jvp: tangent {i} is on {t.device}, its primal on {x.device}")
+    return t if t.dtype is x.dtype else astype(t, x.dtype)
 
 
 def jacobian(f, argnums=0):

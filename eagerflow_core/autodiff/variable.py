@@ -135,7 +135,7 @@ class Variable:
         with self._lock:
             t = self._value
             kern = t._device.kernels.get("inplace_" + how)
-            if kern is not None and d._dtype is t._dtype and _sole_owner(self):
+            if kern is not None and d._dtype is t._dtype and _sole_owner(self, held=1):
                 _adopt(self, kern(t._data, d._data))
                 return self
             from ..ops import elementwise
@@ -279,13 +279,14 @@ def update_in_place(kernel: str, variables, operands=(), params=None) -> bool:
     return True
 
 
-def _sole_owner(var: Variable) -> bool:
-    """True when no one but ``var`` can see its buffer (call with ``var._lock`` held)."""
+def _sole_owner(var: Variable, held: int = 0) -> bool:
+    """True when no one but ``var`` can see its buffer (call with ``var._lock`` held;
+    ``held``: references to the value tensor the caller holds in locals)."""
     if _refcount is None:
         return False
     t = var._value
-    # var._value, the local `t`, getrefcount's argument; t._data and the argument.
-    return _refcount(t) == 3 and _refcount(t._data) == 2
+    # var._value, the local `t`, getrefcount's argument, the caller's; t._data and the argument.
+    return _refcount(t) == 3 + held and _refcount(t._data) == 2
 
 
 def _adopt(var: Variable, raw) -> None:

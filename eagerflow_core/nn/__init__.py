@@ -12,9 +12,10 @@ ef.Tensor([0., 2.], shape=(2,), dtype=float32, device='cpu:0')
 """
 
 from .activations import gelu, relu, sigmoid, softplus
+from .dropout import dropout
 from .losses import softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits
 from .softmax import log_softmax, logsumexp, softmax
 
-__all__ = ["gelu", "log_softmax", "logsumexp", "relu", "sigmoid", "softmax",
+__all__ = ["dropout", "gelu", "log_softmax", "logsumexp", "relu", "sigmoid", "softmax",
            "softmax_cross_entropy_with_logits", "softplus",
            "sparse_softmax_cross_entropy_with_logits"]

@@ -1,8 +1,8 @@
 """Every op eagerflow defines, one module per family. Importing this registers them all."""
 
-from . import (creation, elementwise, comparison, indexing, linalg, linalg_decomp,  # noqa: F401
-               linalg_solve, manipulation, searching, sets, sorting, statistical, transfer,
-               utility)
+from . import (creation, elementwise, comparison, fft, indexing, linalg,  # noqa: F401
+               linalg_decomp, linalg_solve, manipulation, searching, sets, sorting, special,
+               statistical, transfer, utility)
 from . import operators  # noqa: F401  (attaches +, -, @, ... to Tensor)
 from .comparison import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
@@ -13,9 +13,10 @@ from .manipulation import *  # noqa: F401,F403
 from .searching import *  # noqa: F401,F403
 from .sets import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
+from .special import *  # noqa: F401,F403
 from .statistical import *  # noqa: F401,F403
 from .utility import *  # noqa: F401,F403
 
 __all__ = (comparison.__all__ + creation.__all__ + elementwise.__all__ + indexing.__all__
            + linalg.__all__ + manipulation.__all__ + searching.__all__ + sets.__all__
-           + sorting.__all__ + statistical.__all__ + utility.__all__)
+           + sorting.__all__ + special.__all__ + statistical.__all__ + utility.__all__)

@@ -23,7 +23,9 @@ SPEC = "https://data-apis.org/array-api/2024.12/API_specification/generated/arra
 def _finish(fn, name, op, doc, example):
     fn.__name__ = fn.__qualname__ = name.rpartition(".")[2]
     # doctest collects a function only from the module its __module__ names.
-    fn.__module__ = "eagerflow_core.linalg" if name.startswith("linalg.") else "eagerflow_core"
+    # (Extension ops are named "<extension>.<name>": "linalg.inv" lives in eagerflow_core.linalg.)
+    space = name.rpartition(".")[0]
+    fn.__module__ = f"eagerflow_core.{space}" if space else "eagerflow_core"
     text = inspect.cleandoc(doc)
     if example:
         text += "\n\n" + inspect.cleandoc(example)

@@ -44,6 +44,16 @@ def real_floating(d):
     return (d, d) if d.kind == "f" else (F, F)
 
 
+def real_floating_wide(d):
+    """As ``real_floating``, but float16 and bfloat16 are computed in float32 and rounded back
+    (special functions: their libraries have no 16-bit kernels, and 16-bit series lose it all)."""
+    if d.kind == "c":
+        return None
+    if d.kind != "f":
+        return (F, F)
+    return (float32, d) if d.itemsize == 2 else (d, d)
+
+
 def integer(d):
     return (d, d) if d.kind in "iu" else None
 
@@ -90,6 +100,7 @@ ACCEPTS = {
     real_numeric: "a real numeric (integer or real floating)",
     floating: "a numeric",
     real_floating: "a real (not complex)",
+    real_floating_wide: "a real (not complex)",
     integer: "an integer",
     integer_or_bool: "an integer or bool",
     compare: "any",

@@ -7,6 +7,7 @@ the host through it, and then only ever calls the plain functions of its kernel 
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable
 
 import numpy as np
@@ -50,6 +51,9 @@ class Backend:
     checks_index_bounds: bool = False
     #: DLPack device type of this backend's arrays (1 = CPU, 2 = CUDA), for ``ef.from_dlpack``.
     dlpack_device_type: int | None = None
+    #: The most dimensions one of its arrays may have (None: no fixed limit), reported by
+    #: ``ef.__array_namespace_info__().capabilities()``. NumPy's and CuPy's limit is 64.
+    max_dimensions: int | None = 64
 
     def is_available(self) -> tuple[bool, str]:
         """``(True, "")``, or ``(False, reason)``. Must be cheap and must not raise."""
@@ -90,7 +94,94 @@ class Backend:
         """The device index a raw array lives on (single-device backends: 0)."""
         return 0
 
+    def kernel_dtypes(self) -> dict[str, Any]:
+        """Ops whose kernel takes fewer dtypes than the backend has: ``{op name: dtype names}``
+        (JAX's linalg has no float16). The core then computes such an op in the nearest wider
+        dtype of the same kind that the kernel takes and casts the result back; with none, the
+        call raises KernelNotFoundError naming the dtypes the kernel takes. Ops not listed take
+        every dtype of ``native_dtypes()``."""
+        return {}
+
     def known_failures(self) -> list[dict]:
         """Conformance checks this backend knows it fails: dicts with ``op``, ``dtype``,
         ``check`` (``"*"`` matches any) and ``reason``. Declared, never a blanket skip."""
         return []
+
+    # -- the execution contract (issue #10): synchronisation, memory, streams and events ----
+    # Everything here has a default that is right for a synchronous host-memory backend (the
+    # CPU), so a backend overrides only what its device really has. Benchmarks, distributed
+    # code and ``ef.Stream``/``ef.Event`` call these; nothing calls them per op.
+
+    def synchronize(self, index: int) -> None:
+        """Wait until every operation queued on device ``index`` has finished."""
+
+    def memory_stats(self, index: int) -> dict[str, int]:
+        """Memory of device ``index`` in bytes: ``bytes_in_use``, ``peak_bytes_in_use`` and
+        ``bytes_reserved`` (held by the backend's pool). A backend without a pool of its own
+        returns what it knows ({} on the CPU: the process's memory is the OS's business)."""
+        return {}
+
+    def empty_cache(self, index: int) -> None:
+        """Give memory the backend's pool holds but does not use back to the device."""
+
+    def create_stream(self, index: int, *, non_blocking: bool = False, priority: int = 0):
+        """A new stream (an ordered queue of work) on device ``index``: a backend object the
+        core only hands back to the methods below."""
+        return _HostStream(index)
+
+    def current_stream(self, index: int):
+        """The stream new work on device ``index`` goes to."""
+        return _HOST_STREAMS.setdefault(index, _HostStream(index))
+
+    def set_current_stream(self, index: int, stream) -> None:
+        """Make ``stream`` the current stream of device ``index`` (``with ef.Stream(...)``)."""
+
+    def stream_synchronize(self, stream) -> None:
+        """Wait until the work queued on ``stream`` has finished."""
+
+    def stream_query(self, stream) -> bool:
+        """True if the work queued on ``stream`` has finished."""
+        return True
+
+    def create_event(self, index: int, *, timing: bool = True):
+        """A new event (a marker in a stream's work) on device ``index``."""
+        return _HostEvent()
+
+    def record_event(self, event, stream) -> None:
+        """Mark ``event`` at the current end of ``stream``'s work."""
+        event.time = time.perf_counter()
+
+    def event_synchronize(self, event) -> None:
+        """Wait until the work before ``event`` has finished."""
+
+    def event_query(self, event) -> bool:
+        """True if the work before ``event`` has finished."""
+        return True
+
+    def stream_wait_event(self, stream, event) -> None:
+        """Make ``stream``'s later work wait for ``event`` (no host wait)."""
+
+    def event_elapsed_ms(self, start, end) -> float:
+        """Milliseconds between two recorded events."""
+        if start.time is None or end.time is None:
+            raise ValueError("both events must be recorded before measuring the time between them")
+        return (end.time - start.time) * 1e3
+
+
+class _HostStream:
+    """The CPU's streams: work runs when it is called, so there is nothing to queue."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
+class _HostEvent:
+    __slots__ = ("time",)
+
+    def __init__(self):
+        self.time = None
+
+
+_HOST_STREAMS: dict = {}

@@ -15,6 +15,12 @@ from .._dtypes import ALL_DTYPES
 from .backend import Backend
 
 
+# Ops whose kernels have eagerflow's own signature, not the namespace function of the same name:
+# numpy.random.uniform(low, high, size) is no "random.uniform"(key, counter, shape, dtype)
+# kernel, and taking it would draw silently wrong values (eagerflow_core/random).
+_NOT_FROM_NAMESPACE = ("random.",)
+
+
 def _resolve(xp, dotted: str):
     obj = xp
     for part in dotted.split("."):
@@ -65,10 +71,14 @@ def kernels_from_namespace(xp: Any, ops=None) -> dict[str, Callable]:
     >>> table["add"] is np.add, "linalg.inv" in table
     (True, True)
     """
-    from .. import ops as _ops  # noqa: F401  (registers every op)
-    from .._registry import OPS
+    from .._registry import OPS  # complete: importing eagerflow_core registered every op
     table = {}
     for name in (OPS if ops is None else ops):
+        if name.startswith(_NOT_FROM_NAMESPACE):
+            continue
+        op = OPS.get(name)
+        if op is not None and not op.needs_kernel:
+            continue  # the core computes it; a same-named function (np.identity) is another thing
         fn = _resolve(xp, name)
         if fn is not None:
             table[name] = fn

@@ -14,6 +14,7 @@ own heavy initialisation waits longer still, until one of its devices is first u
 from __future__ import annotations
 
 import os
+import re
 import threading
 import warnings
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class BackendInfo:
     reason: str
     num_kernels: int | None  # None until the backend is first used (or if it cannot load)
     source: str
+    distribution: str | None = None  # "eagerflow-numpy 0.1.0": the package that provides it
 
     @property
     def available(self) -> bool:
@@ -59,10 +61,12 @@ class BackendReport(list):
 
 
 def format_report(rows) -> str:
-    head = ("backend", "device", "version", "api", "prio", "status", "kernels", "reason")
+    head = ("backend", "distribution", "device", "version", "api", "prio", "status", "kernels",
+            "reason")
     table = [head] + [
-        (r.name, r.device_type or "-", r.version or "-", str(r.api_version or "-"), str(r.priority),
-         r.status, "-" if r.num_kernels is None else str(r.num_kernels), r.reason or "")
+        (r.name, r.distribution or "-", r.device_type or "-", r.version or "-",
+         str(r.api_version or "-"), str(r.priority), r.status,
+         "-" if r.num_kernels is None else str(r.num_kernels), r.reason or "")
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(head) - 1)]
@@ -75,9 +79,11 @@ def format_report(rows) -> str:
 class LoadedBackend:
     """The core's record of one plugin: its Backend, its status, and (once used) its tables."""
 
-    def __init__(self, name: str, source: str):
+    def __init__(self, name: str, source: str, distribution: str | None = None):
         self.name = name
         self.source = source
+        self.distribution = distribution  # "name version" of the providing package
+        self.declared_type = None  # the device type it asked for, if it lost it to another
         self.backend: Backend | None = None
         self.status = "failed"
         self.reason = ""
@@ -103,7 +109,8 @@ class LoadedBackend:
             name=self.name, device_type=b.device_type if b else None,
             version=str(b.version) if b else None, api_version=b.api_version if b else None,
             priority=b.priority if b else 0, status=self.status, reason=self.reason,
-            num_kernels=len(self.kernels) if self.ready else None, source=self.source)
+            num_kernels=len(self.kernels) if self.ready else None, source=self.source,
+            distribution=self.distribution)
 
     def ensure_ready(self) -> None:
         """Run the backend's heavy initialisation once, then compile its tables."""
@@ -132,6 +139,14 @@ class LoadedBackend:
             self.from_native = {}
             for dt, nat in native.items():
                 self.from_native.setdefault(nat, dt)
+            try:
+                declared = dict(b.kernel_dtypes() or {})
+            except Exception as exc:  # noqa: BLE001
+                self.status, self.reason = "failed", f"kernel_dtypes() raised {type(exc).__name__}: {exc}"
+                raise DeviceError(f"backend {self.name!r} failed to initialise: {self.reason}") from exc
+            if declared:
+                from .restrict import restrict
+                kernels = restrict(kernels, declared, native, self.from_native, self.name)
             self.kernels = kernels
             self.ready = True
 
@@ -151,29 +166,67 @@ _loaded: dict[str, LoadedBackend] | None = None     # plugin name -> record (eve
 _by_type: dict[str, LoadedBackend] = {}             # device type -> record (loaded ones only)
 _in_process: dict[str, object] = {}                 # plugins registered with register_plugin()
 _previous: dict[str, LoadedBackend] = {}            # records before reload_plugins(), to reuse
+_strict_failures: list[str] = []                    # why strict mode refuses to go on
 
 # The project's own backends own these device types: another plugin takes one only by declaring
 # a higher priority (a deliberate override), never because its name happens to sort first.
 _RESERVED = {"cpu": "numpy", "cuda": "cuda"}
+# ... and their plugin names resolve to their own distributions first: a package declaring the
+# entry point `numpy = impostor:...` cannot take over `numpy` (issue #9).
+_BUILTIN_DISTS = {"numpy": "eagerflow-numpy", "cuda": "eagerflow-cuda"}
+# A plugin slower than this to import is warned about; one slower than the timeout is given up
+# on (its import may go on in the background), so a hung import never blocks every thread.
+_SLOW_S = 3.0
+_TIMEOUT_S = 30.0
+
+
+def _dist_key(name: str) -> str:
+    """A distribution name as pip compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _allow_list() -> set[str] | None:
+    """``EAGERFLOW_BACKENDS``: plugin names or distribution names (``eagerflow-numpy``)."""
     raw = os.environ.get("EAGERFLOW_BACKENDS", "").strip()
-    return {n.strip() for n in raw.split(",") if n.strip()} if raw else None
+    return {_dist_key(n.strip()) for n in raw.split(",") if n.strip()} if raw else None
+
+
+def _allowed(allow, name: str, dist: str | None) -> bool:
+    return allow is None or _dist_key(name) in allow or (dist is not None and _dist_key(dist) in allow)
 
 
 def _strict() -> bool:
     return os.environ.get("EAGERFLOW_STRICT_PLUGINS", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _seconds(var: str, default: float) -> float:
+    try:
+        return float(os.environ.get(var, "") or default)
+    except ValueError:
+        return default
+
+
 def _entry_points():
+    """Every entry point of the group, once each, the rightful owner of a built-in name first."""
     eps = metadata.entry_points(group=ENTRY_POINT_GROUP)
     seen = {}
-    for ep in sorted(eps, key=lambda e: (e.name, e.value)):
+    for ep in eps:
+        dist = getattr(ep, "dist", None)
         # The same distribution seen twice on sys.path counts once; two distributions that
         # claim one plugin name are both kept, so that the second is reported, not dropped.
-        seen.setdefault((ep.name, ep.value), ep)
-    return list(seen.values())
+        seen.setdefault((ep.name, ep.value, dist.name if dist else None), ep)
+
+    def order(ep):
+        dist = getattr(ep, "dist", None)
+        dname = _dist_key(dist.name) if dist is not None else ""
+        owner = _BUILTIN_DISTS.get(ep.name)
+        return (ep.name, owner is not None and dname != owner, dname, ep.value)
+    return sorted(seen.values(), key=order)
+
+
+def _dist_label(ep) -> str | None:
+    dist = getattr(ep, "dist", None)
+    return f"{dist.name} {dist.version}" if dist is not None else None
 
 
 def _discover() -> None:
@@ -185,20 +238,24 @@ def _discover() -> None:
     pm.add_hookspecs(hookspecs)
     failures = []
 
-    candidates = [(ep.name, f"entry point {ep.value}", ep.load) for ep in _entry_points()]
-    candidates += [(name, "registered in-process", (lambda o=obj: o)) for name, obj in _in_process.items()]
-    for name, source, load in candidates:
-        rec = LoadedBackend(name, source)
+    candidates = [(ep.name, f"entry point {ep.value}", ep.load, _dist_label(ep))
+                  for ep in _entry_points()]
+    candidates += [(name, "registered in-process", (lambda o=obj: o), None)
+                   for name, obj in _in_process.items()]
+    for name, source, load, dist in candidates:
+        rec = LoadedBackend(name, source, dist)
         if name in records:
-            rec.reason = f"plugin name {name!r} is already taken by {records[name].source}"
+            taken = records[name]
+            rec.reason = (f"plugin name {name!r} is already taken by {taken.source}"
+                          + (f" of {taken.distribution}" if taken.distribution else ""))
             failures.append(rec)
-            records[f"{name} ({source})"] = rec
+            records[f"{name} ({dist or source})"] = rec
             continue
         records[name] = rec
-        if allow is not None and name not in allow:
+        if not _allowed(allow, name, dist.rsplit(" ", 1)[0] if dist else None):
             rec.status, rec.reason = "disabled", f"not in EAGERFLOW_BACKENDS={os.environ['EAGERFLOW_BACKENDS']}"
             continue
-        rec = records[name] = _load_one(pm, rec, load, _previous.get(name))
+        rec = records[name] = _load_one(pm, rec, _timed(load, name, dist), _previous.get(name))
 
     # Device types are handed out in one deterministic order once every plugin is loaded.
     claimants = sorted((r for r in records.values() if r.status == "ok"), key=_claim_order)
@@ -207,17 +264,61 @@ def _discover() -> None:
         if owner is None:
             by_type[rec.device_type] = rec
         else:
+            rec.declared_type = rec.device_type  # for the messages of ef.device(...)
             rec.status, rec.backend = "failed", None
             rec.reason = (f"device type {owner.device_type!r} is already taken by plugin "
                           f"{owner.name!r} (priority {owner.backend.priority})")
     failures += [r for r in records.values() if r.status == "failed" and r not in failures]
 
     _loaded, _by_type = records, by_type
+    _strict_failures[:] = []
     for rec in failures:
-        msg = f"eagerflow: backend plugin {rec.name!r} was not loaded: {rec.reason}"
+        msg = (f"eagerflow: backend plugin {rec.name!r}"
+               + (f" ({rec.distribution})" if rec.distribution else "")
+               + f" was not loaded: {rec.reason}")
         if _strict():
-            raise PluginError(msg + " (EAGERFLOW_STRICT_PLUGINS is set)")
-        warnings.warn(msg, PluginWarning, stacklevel=3)
+            _strict_failures.append(msg)
+        else:
+            warnings.warn(msg, PluginWarning, stacklevel=3)
+    _raise_if_strict()
+
+
+def _raise_if_strict() -> None:
+    """Strict mode refuses every use while a plugin has failed, not only the first."""
+    if _strict_failures and _strict():
+        raise PluginError("; ".join(_strict_failures) + " (EAGERFLOW_STRICT_PLUGINS is set; "
+                          "fix or uninstall the plugin, or unset it, and restart)")
+
+
+def _timed(load, name: str, dist: str | None):
+    """``load`` run in a helper thread: warned about when slow, given up on after the timeout
+    (``EAGERFLOW_PLUGIN_TIMEOUT``, seconds), so a hung import blocks no one for ever."""
+    def run():
+        box: dict = {}
+
+        def target():
+            try:
+                box["value"] = load()
+            except BaseException as exc:  # noqa: BLE001  (reported as the plugin's failure)
+                box["error"] = exc
+        worker = threading.Thread(target=target, name=f"eagerflow-load-{name}", daemon=True)
+        worker.start()
+        slow, timeout = _seconds("EAGERFLOW_PLUGIN_SLOW", _SLOW_S), _seconds("EAGERFLOW_PLUGIN_TIMEOUT", _TIMEOUT_S)
+        worker.join(min(slow, timeout))
+        if worker.is_alive():
+            warnings.warn(f"eagerflow: backend plugin {name!r}" + (f" ({dist})" if dist else "")
+                          + f" is taking more than {slow:g} s to import; eagerflow gives up on "
+                          f"it after {timeout:g} s (EAGERFLOW_PLUGIN_TIMEOUT)", PluginWarning,
+                          stacklevel=5)
+            worker.join(max(0.0, timeout - slow))
+        if worker.is_alive():
+            raise TimeoutError(f"the import did not finish within {timeout:g} s "
+                               f"(EAGERFLOW_PLUGIN_TIMEOUT); it may be waiting on a lock or a "
+                               f"network")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+    return run
 
 
 def _claim_order(rec: LoadedBackend):
@@ -248,7 +349,10 @@ def _load_one(pm, rec: LoadedBackend, load, previous) -> LoadedBackend:
         rec.reason = f"invalid plugin: {type(exc).__name__}: {exc}"
         return rec
     if not impls:
-        rec.reason = "the plugin implements no eagerflow_backend hook"
+        where = getattr(obj, "__file__", None) or repr(obj)
+        rec.reason = (f"the plugin implements no eagerflow_backend hook (the entry point loaded "
+                      f"{getattr(obj, '__name__', type(obj).__name__)} from {where}; decorate a "
+                      f"function with eagerflow_core.plugins.hookimpl)")
         return rec
     try:
         backend = impls[0].function()
@@ -274,6 +378,8 @@ def ensure_loaded() -> dict[str, LoadedBackend]:
         with _lock:
             if _loaded is None:
                 _discover()
+    if _strict_failures:
+        _raise_if_strict()
     return _loaded
 
 
@@ -298,8 +404,12 @@ def reload_plugins() -> None:
     with _lock:
         _previous = _loaded or _previous
         _loaded, _by_type = None, {}
-        from .. import _devices
-        _devices.reset()
+        for forget in on_reload:
+            forget()
+
+
+#: Called after ``reload_plugins`` (the devices module forgets its default device here).
+on_reload: list = []
 
 
 def register_plugin(plugin: object, name: str) -> None:

@@ -36,6 +36,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hyp_seed
 from hypothesis.reporting import with_reporter
 
+from .._dispatch_errors import set_kernel_checks
 from .._errors import DeviceError, EagerflowError, InvalidArgumentError
 from ._report import Report, Result, _known_list, _load_known  # noqa: F401  (Result: API)
 
@@ -196,14 +197,16 @@ class Target:
 
     # -- rows
     def has_kernel(self, info) -> bool:
-        return info.name in self.device.kernels
+        return all(k in self.device.kernels for k in info.kernels or (info.name,))
 
     def check_row(self, info, dtype: str) -> list[Result]:
         """Every check of op ``info`` on ``dtype`` (``ANY_DTYPE``: the error checks)."""
         import eagerflow_core as ef
         if not self.has_kernel(info):
+            lacking = [k for k in info.kernels or (info.name,) if k not in self.device.kernels]
             return [Result(info.name, dtype, "kernel", "missing",
-                           f"{info.name} [{dtype}]: backend {self.name!r} has no kernel for it")]
+                           f"{info.name} [{dtype}]: backend {self.name!r} has no kernel for "
+                           f"{', '.join(lacking)}")]
         ef.reset_fallback_stats()
         # Overflow in an edge case is the op's business: the values check judges the result.
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -315,6 +318,11 @@ class Target:
                     raise CheckFailure("values", f"output {i} has dtype {got[0]} and shape "
                                        f"{got[1]}, but dtype {exp[0]} and shape {exp[1]} on the "
                                        f"reference backend {REFERENCE!r}")
+        if getattr(info, "check", None) is not None:  # random ops: properties, not values
+            try:
+                info.check(sample, out)
+            except AssertionError as exc:
+                raise CheckFailure("values", str(exc).strip()) from None
         if not getattr(info, "check_values", True):  # ef.empty: its values are arbitrary
             return
         args64, kwargs64 = _map_arrays((sample.args, sample.kwargs), reference)
@@ -477,8 +485,15 @@ def run(backend: str, *, ops=None, dtypes=None, checks=CHECKS, strict=False, max
                     settings={"max_examples": max_examples, "seed": seed})
     rows, skipped = plan(target, opdb, ops, dtypes)
     report.results += skipped
-    for info, dtype in _progress(rows, progress):
-        report.results += target.check_row(info, dtype)
+    # Every kernel result is checked against the op's shape and dtype rules while the kit
+    # runs (issue #9): a kernel that computes in float16 for float32 or returns (4, 4) for a
+    # sum fails here, even though eager code would cast or trust it.
+    set_kernel_checks(True)
+    try:
+        for info, dtype in _progress(rows, progress):
+            report.results += target.check_row(info, dtype)
+    finally:
+        set_kernel_checks(None)
     if json_path is not None:
         report.to_json(json_path)
     return report

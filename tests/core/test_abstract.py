@@ -89,6 +89,8 @@ def test_abstract_eval_matches_the_kernel(name):
             finally:
                 state.interp = checker.parent
         run()
-    # asarray converts host data; it is not dispatched, so no interpreter sees it.
-    assert name in checker.seen or name == "asarray", \
+    # asarray converts host data; it is not dispatched, so no interpreter sees it. An entry for
+    # a composite (nn.dropout) is checked through the kernels it is built on.
+    wanted = info.kernels or (name,)
+    assert all(k in checker.seen for k in wanted) or name == "asarray", \
         f"{name} never reached the seam: {sorted(set(checker.seen))}"

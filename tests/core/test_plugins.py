@@ -115,7 +115,7 @@ def test_allow_list_disables_the_other_plugins(monkeypatch):
             assert table[name].status == "disabled"
             assert "EAGERFLOW_BACKENDS=numpy" in table[name].reason
         assert toy.CALLS["hook", "toy"] == 0  # a disabled plugin is not even asked
-        with pytest.raises(ef.DeviceError, match="unknown device 'toy'"):
+        with pytest.raises(ef.DeviceError, match="device 'toy': backend plugin 'toy' would provide it, but it is disabled"):
             ef.device("toy")
         numpy_still_works()
 
@@ -224,8 +224,10 @@ def test_broken_entry_point_plugin(tmp_path, dist, name, reason):
     assert got["rows"]["numpy"] == ["ok", ""]
     assert got["values"] == [2.0, 3.0]
     assert got["default"] == str(ef.default_device())  # what it is without the broken plugin
+    # The warning names the plugin and the distribution that provides it (issue #9).
     assert [w for w in got["warnings"] if f"plugin {name!r}" in w[1]] == [
-        ["PluginWarning", f"eagerflow: backend plugin {name!r} was not loaded: {got['rows'][name][1]}"]]
+        ["PluginWarning", f"eagerflow: backend plugin {name!r} ({dist} 0.1.0) was not loaded: "
+                          f"{got['rows'][name][1]}"]]
 
 
 @pytest.mark.parametrize("name", ["aaa_cpu", "zzz_cpu"])

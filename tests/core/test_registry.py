@@ -1,5 +1,5 @@
 """The op registry and the public namespace: every op is complete, and the whole Array API
-2024.12 namespace (main and ``linalg``) is there.
+2024.12 namespace (main, ``linalg`` and ``fft``) is there.
 
 Other families are still being written, so names missing today fail here on purpose: the
 list below is the standard's, not what happens to exist.
@@ -48,6 +48,10 @@ LINALG = [
     "matrix_power", "matrix_rank", "matrix_transpose", "outer", "pinv", "qr", "slogdet", "solve",
     "svd", "svdvals", "tensordot", "trace", "vecdot", "vector_norm"]
 
+FFT = [
+    "fft", "fftfreq", "fftn", "fftshift", "hfft", "ifft", "ifftn", "ifftshift", "ihfft", "irfft",
+    "irfftn", "rfft", "rfftfreq", "rfftn"]
+
 DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
           "float32", "float64", "complex64", "complex128"]
 
@@ -60,9 +64,8 @@ TENSOR_METHOD_OPS = {"to_device": "to_device", "getitem": "__getitem__", "setite
 def public_function(op_name):
     if op_name in TENSOR_METHOD_OPS:
         return getattr(ef.Tensor, TENSOR_METHOD_OPS[op_name], None)
-    if op_name.startswith("linalg."):
-        return getattr(ef.linalg, op_name.partition(".")[2], None)
-    return getattr(ef, op_name, None)
+    space, _, short = op_name.rpartition(".")
+    return getattr(getattr(ef, space) if space else ef, short, None)
 
 
 # -- every registered op is complete ----------------------------------------------------------
@@ -115,6 +118,13 @@ def test_array_api_linalg_extension(name):
     fn = getattr(ef.linalg, name, None)
     assert callable(fn), f"ef.linalg.{name} (Array API 2024.12 linalg extension) is missing"
     assert name in ef.linalg.__all__
+
+
+@pytest.mark.parametrize("name", FFT)
+def test_array_api_fft_extension(name):
+    fn = getattr(ef.fft, name, None)
+    assert callable(fn), f"ef.fft.{name} (Array API 2024.12 fft extension) is missing"
+    assert name in ef.fft.__all__ and fn.op.name == f"fft.{name}"
 
 
 @pytest.mark.parametrize("name", ["constant", "equal", "matmul", "asarray", "device", "devices",

@@ -3,7 +3,10 @@ implements, saying how to call the op, what NumPy computes for it (the float64 r
 which dtypes it takes, how to draw its inputs (hypothesis strategies, so that a failure
 shrinks to a minimal input), where its gradient is smooth, and which bad inputs must raise.
 One module per family (``_elementwise``, ``_creation``, ``_indexing``, ``_linalg``,
-``_manipulation``, ``_reductions``, ``_searching``); ``OPDB`` gathers them by op name.
+``_manipulation``, ``_reductions``, ``_searching``, ``_random``, ``_fft``, ``_special``);
+``OPDB`` gathers them by op name. Random ops cannot match a reference bit for bit: their
+entries check properties of the result instead (``OpInfo.check``); ``nn.dropout``, a
+composite with no kernel of its own, names the kernels it is built on (``OpInfo.kernels``).
 
 Conventions (what the runner, ``eagerflow_core.testing.conformance``, relies on):
 
@@ -68,14 +71,17 @@ def _load() -> None:
     from . import (
         _creation,
         _elementwise,
+        _fft,
         _indexing,
         _linalg,
         _manipulation,
+        _random,
         _reductions,
         _searching,
+        _special,
     )
     for family in (_elementwise, _creation, _indexing, _linalg, _manipulation, _reductions,
-                   _searching):
+                   _searching, _random, _fft, _special):
         _register(family.INFOS)
 
 

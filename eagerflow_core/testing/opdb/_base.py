@@ -49,6 +49,13 @@ class OpInfo:
     rtol: dict = field(default_factory=dict)  # dtype name -> (rtol, atol), over TOLERANCES
     check_values: bool = True    # False: only dtype and shape are compared (ef.empty)
     note: str = ""               # what the comparison does not cover, and why
+    # Random ops: their values match no NumPy reference bit for bit. ``check(sample, out)``
+    # asserts properties of the result instead (range, structure, reproducibility), with
+    # ``ref`` giving only the shape (``check_values=False``); it raises AssertionError.
+    check: Callable | None = None
+    # An entry for a composite that has no kernel of its own (``nn.dropout``): the kernel ops
+    # it is built on. A backend is checked on it when it has all of them.
+    kernels: tuple = ()
 
 
 # -- dtypes ----------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ import torch
 
 from eagerflow_core.plugins import kernels_from_namespace
 
+from . import _fft, _random, _special
+
 _HALF = (torch.float16, torch.bfloat16)
 _INT = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
 # torch indexes with int32/int64 tensors only, and reads a uint8 tensor as a boolean mask.
@@ -420,7 +422,10 @@ def build_table(xp) -> dict:
         "tensordot": _tensordot, "where": _where,
         "getitem": _getitem, "setitem": _setitem, "index_add": _index_add,
     })
+    table.update(_fft.KERNELS)
+    table.update(_special.KERNELS)
     table["linalg.vector_norm"] = _vector_norm(table["linalg.vector_norm"])
+    table.update(_random.KERNELS)  # the stateless kernels of ef.random
     for name in _LINALG:
         key = f"linalg.{name}"
         if key in table:
