@@ -34,6 +34,7 @@ from ._errors import (ArgumentTypeError, AxisError, DeviceError, DTypeError, Eag
 from ._fallback import (FallbackWarning, explain_dispatch, fallback_stats, reset_fallback_stats,
                         set_fallback_policy)
 from ._info import __array_namespace_info__
+from .function import RetracingWarning, TensorSpec, TracingError, cond, function, switch_case
 from ._streams import Event, Stream, current_stream, empty_cache, memory_stats, synchronize
 from ._tensor import Tensor
 from .ops import *  # noqa: F401,F403
@@ -66,7 +67,8 @@ def backends():
 
 __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats",
             "set_fallback_policy", "explain_dispatch", "set_kernel_checks",
-            "Stream", "Event", "current_stream", "synchronize", "memory_stats", "empty_cache", "FallbackWarning", "Tensor", "DType", "Device", "device", "devices", "default_device", "backends",
+            "Stream", "Event", "current_stream", "synchronize", "memory_stats", "empty_cache",
+            "function", "TensorSpec", "TracingError", "RetracingWarning", "cond", "switch_case", "FallbackWarning", "Tensor", "DType", "Device", "device", "devices", "default_device", "backends",
             "BackendInfo", "PluginWarning",
             "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
             "float16", "bfloat16", "float32", "float64", "complex64", "complex128",

@@ -48,7 +48,10 @@ def abstract_eval(op, inputs, params=None, device=None):
         shapes = [_shape_of(a) for a in args]
         if op.shape_rule is None:
             raise E.op_error(op, EagerflowError, "has no shape rule")
-        shape = op.shape_rule(shapes, **params) if op.variadic else op.shape_rule(*shapes, **params)
+        if any(s is not None and None in s for s in shapes):
+            shape = _with_unknown_sizes(op, shapes, params)
+        else:
+            shape = _rule(op, shapes, params)
     except EagerflowError as exc:
         raise E.prefixed(op, exc, [a for a in args if isinstance(a, Tensor)]) from None
     # A shape rule gives a tuple for one result, a list (or a tuple) of them for several.
@@ -58,6 +61,26 @@ def abstract_eval(op, inputs, params=None, device=None):
             out_dtype = (out_dtype,) * len(shapes)
         return shapes, out_dtype
     return _as_shape(shape), out_dtype
+
+
+def _rule(op, shapes, params):
+    return op.shape_rule(shapes, **params) if op.variadic else op.shape_rule(*shapes, **params)
+
+
+def _with_unknown_sizes(op, shapes, params):
+    """Sizes unknown until run time (``ef.function(reduce_retracing=True)``): the rule runs
+    twice, with the unknown sizes set to 2 and to 3; a result size that differs between the
+    two depends on them and is unknown (None), one that does not is known."""
+    def probe(n):
+        return _rule(op, [None if s is None else tuple(n if d is None else d for d in s)
+                          for s in shapes], params)
+    a, b = probe(2), probe(3)
+
+    def merge(x, y):
+        if isinstance(x, list) or (isinstance(x, tuple) and x and isinstance(x[0], tuple)):
+            return [merge(p, q) for p, q in zip(x, y)]
+        return tuple(p if p == q else None for p, q in zip(x, y))
+    return merge(a, b)
 
 
 def _tensor(op, x):
@@ -100,6 +123,8 @@ def _binary(op, a, b):
 
 def _broadcast(op, sa, sb, args):
     try:
+        if None in sa or None in sb:
+            return _with_unknown_sizes(op, [tuple(sa), tuple(sb)], {})
         return op.shape_rule(tuple(sa), tuple(sb))
     except EagerflowError as exc:
         raise E.prefixed(op, exc, args) from None

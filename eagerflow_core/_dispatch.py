@@ -74,7 +74,7 @@ def wrap(raw, dtype: DType, dev, op=None) -> Tensor:
     native = dev.native[dtype]
     have = raw.dtype
     if have is not native and have != native:
-        raw = _checked(op or _UNKNOWN, dev, raw, dtype, ())
+        raw = _cast_result(op or _UNKNOWN, dev, raw, dtype)
     t = object.__new__(Tensor)
     t._data = raw
     t._dtype = dtype
@@ -209,12 +209,21 @@ def call_binary(op, a, b, _eager=False):
 
 
 def _checked(op, dev, raw, dt, args, params=_NO_PARAMS):
-    """A result whose dtype is not the one decided: checked (kernel-check mode) or cast."""
+    """An elementwise result whose dtype is not the one decided, or any result in
+    kernel-check mode (shape and dtype checked): cast to the decided dtype."""
     if checks.on:
         E.check_result(op, dev, raw, dt, args, params)
-        return raw
-    if raw.dtype not in dev.backend.from_native:  # an object or string array: not a result
-        raise E.bad_result(op, dev, raw, f"the op's dtype rule says {dt}")
+    return raw if raw.dtype == dev.native[dt] else _cast_result(op, dev, raw, dt)
+
+
+def _cast_result(op, dev, raw, dt):
+    """A kernel's result in another dtype than the decided one, cast back to it: unless it is
+    no dtype eagerflow knows (an object array), or, in kernel-check mode, casting would hide
+    lost precision (only a wider dtype of the same kind passes)."""
+    have = dev.backend.from_native.get(raw.dtype)
+    if have is None or (checks.on and (have.kind != dt.kind or have.itemsize < dt.itemsize)):
+        raise E.bad_result(op, dev, raw, f"the op's dtype rule says {dt}; the kernel computed "
+                           f"in another dtype")
     return dev.kernels["astype"](raw, dev.native[dt])
 
 

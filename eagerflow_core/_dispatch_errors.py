@@ -164,19 +164,29 @@ def _what(raw) -> str:
 
 
 def check_result(op, dev, raw, dtype, args, params, index=None):
-    """The kernel-check mode's test of one result: its dtype and its shape."""
+    """The kernel-check mode's test of one result: its dtype and its shape. A result of a
+    wider dtype of the same kind (a float32 matmul of bfloat16 inputs) loses nothing and is
+    cast back by the caller; a narrower one (float16 for float32) or another kind is an error."""
     native = dev.native[dtype]
     if raw.dtype != native:
-        raise bad_result(op, dev, raw, f"the op's dtype rule says {dtype} ({native}); the "
-                         f"kernel computed in another dtype")
+        have = dev.backend.from_native.get(raw.dtype)
+        if have is None or have.kind != dtype.kind or have.itemsize < dtype.itemsize:
+            raise bad_result(op, dev, raw, f"the op's dtype rule says {dtype} ({native}); the "
+                             f"kernel computed in another dtype")
     want = expected_shape(op, args, params)
     if want is None:
         return
-    if index is not None:
-        want = want[index] if isinstance(want, list) else want
+    if index is not None and _several(want):
+        want = want[index]
     if want is not None and tuple(raw.shape) != tuple(want) and not _unknown_dims(want, raw.shape):
         raise bad_result(op, dev, raw, f"the op's shape rule says {tuple(want)} for "
                          f"{describe_all([a for a in args if isinstance(a, Tensor)])}")
+
+
+def _several(shape) -> bool:
+    """A shape rule's answer for several results: a list, or a tuple of shapes."""
+    return isinstance(shape, list) or (isinstance(shape, tuple) and bool(shape)
+                                       and isinstance(shape[0], (tuple, list)))
 
 
 def _unknown_dims(want, have) -> bool:
@@ -189,7 +199,7 @@ def expected_shape(op, args, params):
     """What the shape rule says, as a tuple, or a list (one per output); None if unknown."""
     if op.shape_rule is None:
         return None
-    shapes = [a.shape if isinstance(a, Tensor) else None for a in args]
+    shapes = [a.shape if isinstance(a, Tensor) else None if a is None else () for a in args]
     try:
         got = op.shape_rule(shapes, **params) if op.variadic else op.shape_rule(*shapes, **params)
     except EagerflowError:

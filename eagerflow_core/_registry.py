@@ -34,7 +34,7 @@ class OpDef:
     __slots__ = ("name", "family", "kind", "nin", "dtype_rule", "shape_rule", "promote",
                  "scalar_inputs", "table", "accepts", "doc", "differentiable", "vjp", "jvp",
                  "variadic", "nout", "posparams", "needs_kernel", "dtype_cache", "dtype_params",
-                 "internal", "impl", "fn", "registered", "__weakref__")
+                 "internal", "impl", "fn", "registered", "trace", "__weakref__")
 
     def __init__(self, name, *, family, kind="general", nin=1, dtype_rule=None, shape_rule=None,
                  promote=False, scalar_inputs=False, table=None, accepts="", doc="",
@@ -64,6 +64,8 @@ class OpDef:
         self.impl = impl                  # impl(*inputs, **params): the op in other ops
         self.fn = None                    # the public function (set by ops/_define.py)
         self.registered = False
+        self.trace = None                 # trace(tracer, inputs, params): how ef.function
+        #                                   records it, when not as one kernel node
 
     def __repr__(self):
         return f"<op {self.name}>"

@@ -35,5 +35,9 @@ class _Hooks:
     rebind = None      # rebind(tensor): the tensor object is about to hold a new value
     namespace = None   # the public module (``import eagerflow_core``), for __array_namespace__
 
+    @staticmethod
+    def value_read(tensor, how):  # replaced by ef.function: the error for a traced value read
+        return RuntimeError(f"{how} of a tensor without values")
+
 
 hooks = _Hooks()

@@ -76,6 +76,8 @@ class Tensor:
         >>> ef.constant([1, 2]).numpy()
         array([1, 2])
         """
+        if isinstance(self._data, Symbolic):
+            raise hooks.value_read(self, "numpy()")
         host = self._device.backend.backend.to_host(self._data)
         if state.tapes and hooks.export is not None:
             hooks.export(self, "numpy()")
@@ -113,6 +115,8 @@ class Tensor:
         return host.tolist()
 
     def __bool__(self):
+        if isinstance(self._data, Symbolic):
+            raise hooks.value_read(self, "bool()")
         if self.size != 1:
             raise InvalidArgumentError(
                 f"the truth value of a tensor with {self.size} elements (shape {self.shape}) is "
@@ -151,6 +155,9 @@ class Tensor:
 
     # -- printing --------------------------------------------------------------------------
     def __repr__(self):
+        if isinstance(self._data, Symbolic):  # inside ef.function: no values yet
+            return (f"ef.Tensor(<traced>, shape={self.shape}, dtype={self._dtype.name}, "
+                    f"device='{self._device}')")
         prefix = "ef.Tensor("
         host = self.numpy()
         if self._dtype is bfloat16:
@@ -195,6 +202,17 @@ class Tensor:
 
     def __deepcopy__(self, memo):
         return new_tensor(self._data, self._dtype, self._device)
+
+
+class Symbolic:
+    """What a tensor holds while ``ef.function`` traces: a shape and no values. Reading the
+    values (``bool()``, ``numpy()``, ``item()``...) raises the error ``hooks.value_read``
+    builds, which says where and what to use instead (``ef.cond``...)."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = shape
 
 
 def readonly(host: np.ndarray) -> np.ndarray:

@@ -63,8 +63,12 @@ class Variable:
 
     # -- reading -----------------------------------------------------------------------------
     def _ef_tensor_(self) -> Tensor:
-        with self._lock:  # an in-place update never runs between this read and its use
-            value = self._value
+        tracer = _tracer() if state.interp is not None else None
+        if tracer is not None:  # inside ef.function: a read node (captured by reference)
+            value = tracer.read_variable(self)
+        else:
+            with self._lock:  # an in-place update never runs between this read and its use
+                value = self._value
         if state.tapes and self.trainable:
             for tape in state.tapes:
                 if tape._recording and tape._watch_vars:
@@ -117,6 +121,10 @@ class Variable:
         A value of the Variable's kind or a lower one is cast to its dtype (an int into a
         float Variable); a higher kind (a float into an int Variable) raises, as TensorFlow
         does. Returns self."""
+        tracer = _tracer() if state.interp is not None else None
+        if tracer is not None:
+            tracer.assign_variable(self, self._converted(value, "assign", copy=False), "assign")
+            return self
         new = self._converted(value, "assign")
         with self._lock:
             self._value = new
@@ -132,6 +140,10 @@ class Variable:
 
     def _update(self, how: str, delta, what: str) -> "Variable":
         d = self._operand(delta, what)
+        tracer = _tracer() if state.interp is not None else None
+        if tracer is not None:
+            tracer.assign_variable(self, d, "add" if how == "add" else "sub")
+            return self
         with self._lock:
             t = self._value
             kern = t._device.kernels.get("inplace_" + how)
@@ -244,6 +256,10 @@ def update_in_place(kernel: str, variables, operands=(), params=None) -> bool:
     kern = dev.kernels.get(kernel)
     if kern is None:
         return False
+    tracer = _tracer() if state.interp is not None else None
+    if tracer is not None:  # inside ef.function: an update node, run at every replay
+        tracer.update_variables(kernel, variables, [_plain(x) for x in operands], params)
+        return True
     raws = []
     for x in operands:
         x = _plain(x)
@@ -277,6 +293,16 @@ def update_in_place(kernel: str, variables, operands=(), params=None) -> bool:
         for v in ordered:
             v._lock.release()
     return True
+
+
+def _tracer():
+    """The ef.function tracer below the thread's top interpreter, if one is tracing."""
+    interp = state.interp
+    while interp is not None:
+        if getattr(interp, "traces", False):
+            return interp
+        interp = interp.parent
+    return None
 
 
 def _sole_owner(var: Variable, held: int = 0) -> bool:

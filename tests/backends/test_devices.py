@@ -51,14 +51,26 @@ def test_devices_lists_the_available_ones():
     assert len({str(d) for d in found}) == len(found)
 
 
+def _cuda_available() -> bool:
+    return any(d.type == "cuda" for d in ef.devices())
+
+
 def test_device_spec_must_be_a_name_or_a_device():
     with pytest.raises(ef.EagerflowError, match="int"):
         ef.device(3)
-    with pytest.raises(ef.DeviceError, match="'cuda'"):
-        ef.device("gpu")  # the TensorFlow alias names the cuda type, which is not installed here
+    if _cuda_available():  # the TensorFlow aliases name the cuda device
+        assert ef.device("gpu") is ef.device("cuda:0") and ef.device("/GPU:0") == "cuda:0"
+    else:
+        with pytest.raises(ef.DeviceError, match="'cuda'"):
+            ef.device("gpu")  # the alias names the cuda type, which no backend provides here
 
 
 # -- the default device -----------------------------------------------------------------------
+
+def test_default_device_without_toys_is_a_gpu_if_there_is_one():
+    # cuda's priority (10) beats the CPU's (0): a GPU machine computes on the GPU by default.
+    assert ef.default_device().type == ("cuda" if _cuda_available() else "cpu")
+
 
 def test_with_device_sets_the_default_and_restores_it():
     outer = ef.default_device()
@@ -167,6 +179,21 @@ def test_to_across_backends_keeps_values_and_dtype(two_toys, dtype):
         x = x.to(dev)
         assert x.device == dev and x.dtype is dtype and x.shape == (3, 4)
         np.testing.assert_array_equal(x.numpy(), host)
+
+
+@pytest.mark.parametrize("dtype", [ef.bool, ef.int32, ef.float16, ef.float32, ef.complex64],
+                         ids=str)
+def test_to_and_from_every_available_device_keeps_values(dtype):
+    # On a GPU machine this moves data between the CPU and each GPU, both ways.
+    host = (np.arange(12).reshape(3, 4) % 5).astype(dtype.numpy)
+    x = ef.asarray(host, device="cpu")
+    for dev in ef.devices():
+        y = x.to(dev)
+        assert y.device == dev and y.dtype is dtype
+        np.testing.assert_array_equal(y.numpy(), host)
+        back = y.to("cpu")
+        assert back.device == "cpu:0"
+        np.testing.assert_array_equal(back.numpy(), host)
 
 
 def test_to_the_same_device_is_the_tensor_itself(two_toys):

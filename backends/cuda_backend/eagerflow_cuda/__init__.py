@@ -5,6 +5,11 @@ plugin surface ``eagerflow_core.plugins``. Importing this package is light and n
 machine without a GPU: CuPy is imported by ``is_available()`` (to learn the reason a GPU cannot
 be used) and by ``initialize()``, which runs on first use of a ``"cuda"`` device.
 
+Besides the kernel table, a backend holds: ``fused`` (the fused kernels of ``fused.py``, also
+``eagerflow_cuda.fused.FUSED``), the execution contract (``synchronize``, ``memory_stats``,
+streams and events: ``_execution.py``), and the counter-based ``random.uniform`` /
+``random.normal`` kernels in its table.
+
 >>> import eagerflow_cuda
 >>> b = eagerflow_cuda.CupyBackend()
 >>> b.name, b.device_type, b.priority, b.dlpack_device_type
@@ -18,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from eagerflow_core.plugins import ArrayAPIBackend, hookimpl
+
+from ._execution import CudaExecution, PeakTracker
 
 __version__ = "0.1.0"
 __all__ = ["CupyBackend", "eagerflow_backend", "__version__"]
@@ -46,7 +53,7 @@ def _probe() -> tuple[bool, str]:
     return True, ""
 
 
-class CupyBackend(ArrayAPIBackend):
+class CupyBackend(CudaExecution, ArrayAPIBackend):
     """The ``"cuda"`` devices, one per GPU that CuPy sees."""
 
     name = "cuda"
@@ -60,7 +67,10 @@ class CupyBackend(ArrayAPIBackend):
     def __init__(self):
         super().__init__()
         self._availability: tuple[bool, str] | None = None
-        self._fused = None
+        self.runtime = None  # _runtime.CudaRuntime: the compiled csrc modules per device
+        self.sums = None     # _fused.FusedSums: the float32 sums of the kernel table
+        self.fused = None    # fused.Fused: the fused training kernels
+        self.random = None   # _random.Random: the counter-based draws
 
     def is_available(self) -> tuple[bool, str]:
         # Cached: the core asks on every ef.backends() and device lookup, and the answer (the
@@ -72,13 +82,21 @@ class CupyBackend(ArrayAPIBackend):
     def initialize(self) -> None:
         import cupy
 
+        from . import fused
         from ._fused import FusedSums
+        from ._random import Random
+        from ._runtime import CudaRuntime
         self.namespace = cupy
         self.array_type = cupy.ndarray  # read by the core on every op result: a plain attribute
         runtime = cupy.cuda.runtime.runtimeGetVersion()
         self.version = (f"{__version__} (cupy {cupy.__version__}, CUDA runtime "
                         f"{runtime // 1000}.{runtime % 1000 // 10})")
-        self._fused = FusedSums(cupy)
+        self.runtime = CudaRuntime(cupy)
+        self.sums = FusedSums(self.runtime)
+        self.fused = fused.Fused(self.runtime)
+        self.random = Random(self.runtime)
+        self._peaks = PeakTracker(cupy)
+        self._peaks.install()
 
     def device_count(self) -> int:
         return self.namespace.cuda.runtime.getDeviceCount()
@@ -86,19 +104,24 @@ class CupyBackend(ArrayAPIBackend):
     def native_dtypes(self) -> dict:
         return {name: np.dtype(name) for name in _NATIVE}
 
+    def _table(self) -> dict:
+        from .kernels import build_table
+        return build_table(self.namespace, self.sums, extras={
+            **self.random.table(), "from_dlpack": self.from_dlpack_on_device})
+
     def kernels(self) -> dict:
         """The table of device 0 (the core binds other devices through ``kernels_for``)."""
-        from .kernels import bind, build_table
-        table = build_table(self.namespace, self._fused)
+        from .kernels import bind
+        table = self._table()
         if self.device_count() > 1:  # another device may be CuPy's current one
             table = bind(table, 0, self.namespace.cuda.runtime)
         return table
 
     def kernels_for(self, index: int) -> dict:
-        from .kernels import bind, build_table
+        from .kernels import bind
         if index == 0:
             return self.kernels()
-        return bind(build_table(self.namespace, self._fused), index, self.namespace.cuda.runtime)
+        return bind(self._table(), index, self.namespace.cuda.runtime)
 
     def from_host(self, array: np.ndarray, index: int):
         cp = self.namespace
@@ -113,23 +136,6 @@ class CupyBackend(ArrayAPIBackend):
 
     def device_index(self, raw) -> int:
         return raw.device.id
-
-    # -- CUDA-specific extras (not part of the plugin API) ---------------------------------
-    def synchronize(self, index: int = 0) -> None:
-        """Wait for all work queued on device ``index`` (for timing GPU code)."""
-        self.namespace.cuda.Device(index).synchronize()
-
-    def memory_stats(self, index: int = 0) -> dict[str, int]:
-        """Bytes held by CuPy's memory pool on device ``index``: in use, and reserved in all."""
-        cp = self.namespace
-        with cp.cuda.Device(index):
-            pool = cp.get_default_memory_pool()
-            return {"used_bytes": int(pool.used_bytes()), "total_bytes": int(pool.total_bytes())}
-
-    @property
-    def fused(self):
-        """The launchers of ``csrc/`` kernels (``FusedSums``), once initialised."""
-        return self._fused
 
 
 @hookimpl

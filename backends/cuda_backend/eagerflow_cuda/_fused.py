@@ -1,19 +1,20 @@
-"""The fused CUDA C kernels of ``csrc/``, compiled by CuPy (NVRTC) on first use.
+"""The float32 sums of ``csrc/reduce_sum.cu``: launchers for the kernel table's ``sum``.
 
-``csrc/reduce_sum.cu`` holds float32 sums that accumulate in double (its header says why);
-``FusedSums`` launches them. The source compiles once per process (CuPy also keeps the binary
-in its on-disk cache) and CuPy loads each kernel once per device. If it does not compile (no
-NVRTC on the machine, say), the sums warn once and the kernel table falls back to ``cupy.sum``:
-``FusedSums.reason`` says why, and the GPU tests assert that the fused path is the one used.
+The kernels accumulate in double (the source's header says why). They compile on first use
+through the runtime (``_runtime.CudaRuntime``: NVRTC to a cubin for the device, cached on disk);
+if that fails (no NVRTC on the machine, say), the sums warn once and the kernel table falls back
+to ``cupy.sum``: ``FusedSums.reason`` says why, and the GPU tests assert that the fused path is
+the one used.
 """
 
 from __future__ import annotations
 
 import threading
 import warnings
-from importlib import resources
 
 import numpy as np
+
+from . import _launch
 
 #: Threads per block: ``EF_BLOCK`` in ``csrc/reduce_sum.cu``.
 BLOCK = 256
@@ -23,22 +24,23 @@ MAX_PARTIALS = 1024
 #: Pass 1 gives each thread at least this many elements before adding blocks.
 PER_THREAD = 16
 
-SOURCES = ("reduce_sum.cu",)
+KERNELS = ("ef_sum_f32_partial", "ef_sum_f64_final", "ef_sum_rows_f32")
 
 
-def source(name: str) -> str:
-    """The text of ``csrc/<name>``, from the installed package."""
-    return resources.files(__package__).joinpath("csrc").joinpath(name).read_text()
+def partial_blocks(n: int, sm_count: int) -> int:
+    """Blocks of pass 1 for ``n`` elements: at least PER_THREAD elements per thread, at most
+    8 blocks per SM (2048 threads fill an SM: enough loads in flight for full bandwidth) and
+    MAX_PARTIALS."""
+    return max(1, min(MAX_PARTIALS, _launch.WAVES * sm_count, -(-n // (BLOCK * PER_THREAD))))
 
 
 class FusedSums:
-    """Launchers for ``csrc/reduce_sum.cu`` on the current CUDA device (``cp`` is cupy)."""
+    """Launchers for ``csrc/reduce_sum.cu`` on a runtime ``rt`` (``_runtime.CudaRuntime``)."""
 
-    def __init__(self, cp):
-        self._cp = cp
+    def __init__(self, rt):
+        self.rt = rt
+        self._cp = rt.xp
         self._lock = threading.Lock()
-        self._fns = None
-        self._max_blocks: dict[int, int] = {}  # device id -> pass-1 block limit
         self.ok: bool | None = None  # None until the first compile attempt
         self.reason = ""
 
@@ -52,10 +54,8 @@ class FusedSums:
 
     def _compile(self) -> None:
         try:
-            mod = self._cp.RawModule(code=source("reduce_sum.cu"), options=("-std=c++17",))
-            self._fns = (mod.get_function("ef_sum_f32_partial"),
-                         mod.get_function("ef_sum_f64_final"),
-                         mod.get_function("ef_sum_rows_f32"))
+            for name in KERNELS:
+                self.rt.function("reduce_sum.cu", name)
             self.ok = True
         except Exception as exc:  # a missing NVRTC must cost speed, not correctness
             self.ok = False
@@ -64,28 +64,18 @@ class FusedSums:
                           f"compile ({self.reason}); sums use cupy.sum instead", RuntimeWarning,
                           stacklevel=4)
 
-    def _blocks_for(self, n: int) -> int:
-        dev = self._cp.cuda.runtime.getDevice()
-        limit = self._max_blocks.get(dev)
-        if limit is None:
-            rt = self._cp.cuda.runtime
-            sms = rt.deviceGetAttribute(rt.cudaDevAttrMultiProcessorCount, dev)
-            # 8 blocks of 256 threads fill an SM (2048 threads): enough loads in flight for
-            # full memory bandwidth.
-            limit = self._max_blocks[dev] = max(1, min(MAX_PARTIALS, 8 * sms))
-        return max(1, min(limit, -(-n // (BLOCK * PER_THREAD))))
-
     def sum_all(self, x):
         """The sum of a non-empty C-contiguous float32 array, as a 0-d float32 array."""
         cp = self._cp
-        partial_fn, final_fn, _ = self._fns
         n = x.size
-        blocks = self._blocks_for(n)
+        blocks = partial_blocks(n, self.rt.sm_count())
         partial = cp.empty(blocks, dtype=np.float64)
         out = cp.empty((), dtype=np.float32)
         # NumPy scalars fix the C types of the arguments (a Python int's is not guaranteed).
-        partial_fn((blocks,), (BLOCK,), (x, np.int64(n), partial))
-        final_fn((1,), (BLOCK,), (partial, np.int32(blocks), out))
+        self.rt.function("reduce_sum.cu", KERNELS[0])((blocks,), (BLOCK,),
+                                                      (x, np.int64(n), partial))
+        self.rt.function("reduce_sum.cu", KERNELS[1])((1,), (BLOCK,),
+                                                      (partial, np.int32(blocks), out))
         return out
 
     def sum_rows(self, x):
@@ -93,5 +83,6 @@ class FusedSums:
         rows, cols = x.shape
         out = self._cp.empty(rows, dtype=np.float32)
         blocks = -(-rows // WARPS)
-        self._fns[2]((blocks,), (BLOCK,), (x, np.int64(rows), np.int64(cols), out))
+        self.rt.function("reduce_sum.cu", KERNELS[2])((blocks,), (BLOCK,),
+                                                      (x, np.int64(rows), np.int64(cols), out))
         return out

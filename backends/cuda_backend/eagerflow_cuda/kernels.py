@@ -1,8 +1,9 @@
 """The CuPy kernel table: the backend kit's table from ``cupy``, then the overrides.
 
 CuPy implements the Array API standard's namespace, so the kit covers most ops by name. This
-module adds what eagerflow does better on the GPU (the fused float32 sums of ``csrc/``) and
-binds a table to one device on machines with several.
+module adds what eagerflow does better on the GPU (the fused float32 sums of ``csrc/``), the
+backend's extra kernels (``random.uniform`` / ``random.normal``, a device-aware ``from_dlpack``)
+and binds a table to one device on machines with several.
 
 Nothing here imports cupy: the namespace is passed in, which also lets the routing logic be
 tested on a machine without a GPU (with NumPy standing in for CuPy).
@@ -66,11 +67,13 @@ def make_sum(fallback, fused):
     return sum_
 
 
-def build_table(cp, fused) -> dict:
-    """The kernel table over the namespace ``cp`` (cupy) with the fused sums ``fused``."""
+def build_table(cp, fused, extras=None) -> dict:
+    """The kernel table over the namespace ``cp`` (cupy) with the fused sums ``fused``, then
+    ``extras`` (name -> kernel) on top."""
     table = kernels_from_namespace(cp)
     table["astype"] = _astype
     table["sum"] = make_sum(cp.sum, fused)
+    table.update(extras or {})
     return table
 
 

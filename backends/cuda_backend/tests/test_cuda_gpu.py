@@ -117,11 +117,11 @@ def test_mixing_devices_raises(cuda):
         ef.add(ef.ones(2, device="cpu"), ef.ones(2))
 
 
-# -- the fused kernels of csrc/ against CuPy ------------------------------------------------
+# -- the fused sums of csrc/reduce_sum.cu against CuPy ---------------------------------------
 
 @pytest.fixture
 def fused(cuda):
-    f = cuda.backend.backend.fused
+    f = cuda.backend.backend.sums
     assert f.ready(), f"csrc/reduce_sum.cu did not compile: {f.reason}"
     return f
 
@@ -188,19 +188,31 @@ def test_asarray_on_cuda_and_from_dlpack(cp):
     assert shared.raw.data.ptr == raw.data.ptr  # zero-copy
 
 
-def test_memory_stats_count_the_pool(cuda):
+def test_memory_stats_count_the_pool_and_its_peak(cuda):
     backend = cuda.backend.backend
-    before = backend.memory_stats()
+    backend.reset_peak_memory_stats(0)
+    before = backend.memory_stats(0)
     keep = ef.zeros((1024, 1024), dtype=ef.float32)
-    after = backend.memory_stats()
-    assert after["used_bytes"] >= before["used_bytes"] + 4 * 1024 * 1024
-    assert after["total_bytes"] >= after["used_bytes"]
+    after = backend.memory_stats(0)
+    assert after["bytes_in_use"] >= before["bytes_in_use"] + 4 * 1024 * 1024
+    assert after["bytes_reserved"] >= after["bytes_in_use"]
+    tmp = ef.zeros((4096, 1024), dtype=ef.float32)  # 16 MiB, then freed
+    del tmp
+    stats = backend.memory_stats(0)
+    assert stats["peak_bytes_in_use"] >= after["bytes_in_use"] + 16 * 1024 * 1024
+    assert stats["bytes_in_use"] < stats["peak_bytes_in_use"]
+    backend.reset_peak_memory_stats(0)
+    assert backend.memory_stats(0)["peak_bytes_in_use"] == backend.memory_stats(0)["bytes_in_use"]
+    backend.empty_cache(0)
+    assert backend.memory_stats(0)["bytes_reserved"] <= stats["bytes_reserved"]
     del keep
 
 
 def test_second_device_gets_its_own_arrays(cp):
-    if cp.cuda.runtime.getDeviceCount() < 2:
-        pytest.skip("needs 2 CUDA devices")
+    if cp.cuda.runtime.getDeviceCount() < 2:  # one GPU: cuda:1 is a clear error, not a skip
+        with pytest.raises(ef.DeviceError, match="cuda:1"):
+            ef.ones(4, device="cuda:1")
+        return
     x = ef.ones(4, device="cuda:1")
     y = x + x
     assert y.device == "cuda:1" and y.raw.device.id == 1

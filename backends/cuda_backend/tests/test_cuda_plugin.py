@@ -13,7 +13,7 @@ import pytest
 import eagerflow_core as ef
 import eagerflow_cuda
 from eagerflow_cuda import CupyBackend
-from eagerflow_cuda.kernels import bind, make_sum
+from eagerflow_cuda.kernels import bind, build_table, make_sum
 
 AVAILABLE, REASON = CupyBackend().is_available()
 
@@ -262,3 +262,12 @@ def test_bound_kernels_skip_the_switch_when_already_on_the_device_and_restore_on
     with pytest.raises(ValueError, match="bad shapes"):
         bind({"f": fails}, 1, rt)["f"]()
     assert rt.current == 0 and rt.sets == [1, 0]
+
+
+def test_the_table_has_the_random_kernels_and_the_extras_win():
+    draw = object()
+    table = build_table(np, _FakeFused(), extras={"random.uniform": draw,
+                                                  "random.normal": draw, "from_dlpack": draw})
+    assert table["random.uniform"] is draw and table["random.normal"] is draw
+    assert table["from_dlpack"] is draw and table["sum"].__name__ == "sum"
+    assert table["add"] is np.add
