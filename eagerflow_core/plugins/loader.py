@@ -402,7 +402,11 @@ def reload_plugins() -> None:
     """
     global _loaded, _by_type, _previous
     with _lock:
-        _previous = _loaded or _previous
+        # Every plugin that ever loaded keeps its record, also across a reload that disabled
+        # it (EAGERFLOW_BACKENDS): enabled again, it comes back with the same devices, so
+        # tensors made before still combine with new ones.
+        _previous = {**_previous, **{n: r for n, r in (_loaded or {}).items()
+                                     if r.backend is not None}}
         _loaded, _by_type = None, {}
         for forget in on_reload:
             forget()
