@@ -118,3 +118,37 @@ def _reduce(t: Tensor):
 
 
 Tensor.__reduce__ = _reduce
+
+
+# -- implicit conversion: data given where a tensor is expected (issue #8) -------------------
+
+_DATA = (list, tuple, np.ndarray, np.generic)
+
+
+def is_data(x) -> bool:
+    """Host data an op converts by itself (TensorFlow's habit): a list, a tuple, a NumPy array
+    or NumPy scalar. Tensors of any device are not: they never move silently."""
+    return isinstance(x, _DATA) and not hasattr(x, "_ef_tensor_")
+
+
+def implicit(x, dev, like=None, op="asarray") -> Tensor:
+    """``x`` as a tensor on ``dev``, next to tensors of dtype ``like``.
+
+    A NumPy array keeps its dtype (it is typed data; promotion then does the rest). A Python
+    list is weak, like a Python scalar: it takes ``like``'s dtype where its values' kind allows
+    (``[1, 2]`` beside a float32 tensor is float32), else the default of its kind.
+    """
+    if isinstance(x, (np.ndarray, np.generic)):
+        host = np.array(x, copy=True)  # the tensor owns its memory
+        return from_host(host, dev, op)
+    host = host_array(x, None, op)
+    if like is not None:
+        from ._dtypes import weak_promote
+        sample = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}[host.dtype.kind]
+        try:
+            want = weak_promote(like, sample)
+        except Exception:  # noqa: BLE001  (kinds that do not mix: leave it to promotion)
+            want = None
+        if want is not None and want.numpy != host.dtype:
+            host = np.asarray(x, dtype=want.numpy)
+    return from_host(host, dev, op)

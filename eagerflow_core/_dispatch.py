@@ -54,6 +54,8 @@ def as_tensor_arg(op, x, allow_scalar=True) -> Tensor:
         return x._ef_tensor_()
     if allow_scalar and isinstance(x, _SCALARS + (_dtypes.np.generic,)):
         return _convert.scalar_tensor(x, default_device(), op.name)
+    if _convert.is_data(x):  # a list or a NumPy array: converted, on the default device
+        return _convert.implicit(x, default_device(), None, op.name)
     raise E.not_a_tensor(op, x)
 
 
@@ -239,6 +241,11 @@ def _binary_slow(op, a, b, _eager):
         b = b.item()
     if type(a) in _SCALARS and type(b) in _SCALARS:
         a = as_tensor_arg(op, a)
+    # A list or NumPy array beside a tensor: on that tensor's device, a list weak to its dtype.
+    if _convert.is_data(a) and isinstance(b, Tensor):
+        a = _convert.implicit(a, b._device, b._dtype, op.name)
+    elif _convert.is_data(b) and isinstance(a, Tensor):
+        b = _convert.implicit(b, a._device, a._dtype, op.name)
     if not (isinstance(a, Tensor) or type(a) in _SCALARS):
         a = as_tensor_arg(op, a, allow_scalar=False)
     if not (isinstance(b, Tensor) or type(b) in _SCALARS):
@@ -310,6 +317,8 @@ def _call_uniform(op, inputs, params, dev, dt):
 
 def _call_general(op, inputs, params, device, _eager):
     args = list(inputs)
+    if op.dtype_rule is not None and any(_convert.is_data(x) for x in args):
+        args = _implicit(op, args, device)
     tensors = []
     for i, x in enumerate(args):
         if type(x) is Tensor:
@@ -388,6 +397,17 @@ def _finish(op, given, args, params, dev, out_dtype):
         E.check_result(op, dev, raw if raw.__class__ is dev.array_type else out._data,
                        out_dtype, args, params)
     return out
+
+
+def _implicit(op, args, device):
+    """Lists and NumPy arrays among a general op's inputs, converted on the device of its
+    tensor inputs (ef.matmul([[2.0]], x)); a list is weak to their dtype."""
+    tensors = [as_tensor_arg(op, x) for x in args if isinstance(x, Tensor) or hasattr(x, "_ef_tensor_")]
+    dev = tensors[0]._device if tensors else (device if device is not None else default_device())
+    like = tensors[0]._dtype if tensors else None
+    for t in tensors[1:]:
+        like = _dtypes._PROMOTION.get((like, t._dtype), like)
+    return [_convert.implicit(x, dev, like, op.name) if _convert.is_data(x) else x for x in args]
 
 
 def _run_impl(op, inputs, params):

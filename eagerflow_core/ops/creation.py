@@ -82,6 +82,31 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Tensor:
 
 
 @helper
+def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, *, device=None) -> Tensor:
+    """``value`` as a tensor (TensorFlow's ``tf.convert_to_tensor``): a tensor or Variable as
+    is (a ``dtype`` it does not have is an error, not a cast), Python data and NumPy arrays
+    copied into a new tensor. ``dtype_hint`` is the dtype Python data takes when its values
+    allow it (``[1, 2]`` with ``dtype_hint=ef.float32`` is float32).
+
+    >>> import eagerflow_core as ef
+    >>> ef.convert_to_tensor([1, 2], dtype_hint=ef.float32)
+    ef.Tensor([1., 2.], shape=(2,), dtype=float32, device='cpu:0')
+    """
+    if isinstance(value, Tensor) or hasattr(value, "_ef_tensor_"):
+        t = as_tensor_arg(asarray_op, value)
+        if dtype is not None and as_dtype(dtype) is not t.dtype:
+            raise DTypeError(f"convert_to_tensor: the tensor has dtype {t.dtype}, not "
+                             f"{as_dtype(dtype)}; cast it with ef.cast")
+        return t if device is None or get_device(device) is t.device else t.to(device)
+    if dtype is not None:
+        return asarray(value, dtype=dtype, device=device, copy=True)
+    dev = get_device(device)
+    if dtype_hint is not None and not isinstance(value, (np.ndarray, np.generic)):
+        return _convert.implicit(value, dev, as_dtype(dtype_hint), "convert_to_tensor")
+    return asarray(value, device=dev, copy=True)
+
+
+@helper
 def constant(value, dtype=None, shape=None, name=None, *, device=None) -> Tensor:
     """A tensor holding a copy of ``value`` (TensorFlow's ``tf.constant``).
 
@@ -509,7 +534,7 @@ defvjp(triu, lambda g, ans, x, *, k: triu(g, k=k))
 defjvp(triu, linear(triu_op))
 
 
-__all__ = ["asarray", "constant", "tensor", "zeros", "ones", "empty", "full", "arange",
+__all__ = ["asarray", "convert_to_tensor", "constant", "tensor", "zeros", "ones", "empty", "full", "arange",
            "linspace", "eye", "zeros_like", "ones_like", "empty_like", "full_like", "astype",
            "cast", "from_dlpack", "meshgrid", "tril", "triu"]
 

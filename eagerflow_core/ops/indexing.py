@@ -18,6 +18,8 @@ import operator
 
 import numpy as np
 
+from .. import _convert
+from .._devices import default_device
 from .._dispatch import call
 from .._state import hooks
 from .._dtypes import bool_
@@ -33,11 +35,14 @@ _KIND_RANK = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
 _SCALARS = (bool, int, float, complex)
 
 
-def _as_tensor(x, op) -> Tensor:
+def _as_tensor(x, op, like: Tensor | None = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if hasattr(x, "_ef_tensor_"):
         return x._ef_tensor_()
+    if _convert.is_data(x):  # indices given as a list or a NumPy array (TensorFlow's habit)
+        return _convert.implicit(x, like._device if like is not None else default_device(),
+                                 None, op)
     raise ArgumentTypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
 
 
@@ -466,7 +471,7 @@ def take(x, indices, /, *, axis=None) -> Tensor:
                [6, 4]], shape=(2, 2), dtype=int64, device='cpu:0')
     """
     x = _as_tensor(x, "take")
-    indices = _as_tensor(indices, "take")
+    indices = _as_tensor(indices, "take", like=x)
     if x.ndim == 0:
         raise ShapeError("take: x must have at least 1 dimension, got a 0-d tensor")
     if indices.ndim != 1:
@@ -520,7 +525,7 @@ def take_along_axis(x, indices, /, *, axis=-1) -> Tensor:
                [ 4]], shape=(2, 1), dtype=int64, device='cpu:0')
     """
     x = _as_tensor(x, "take_along_axis")
-    indices = _as_tensor(indices, "take_along_axis")
+    indices = _as_tensor(indices, "take_along_axis", like=x)
     if x.ndim != indices.ndim or not x.ndim:
         raise ShapeError(f"take_along_axis: x of shape {x.shape} and indices of shape "
                          f"{indices.shape} must have the same number (at least 1) of dimensions")

@@ -125,9 +125,16 @@ def test_non_tensor_argument_to_an_elementwise_op():
         ef.add(ef.ones(2), {})
 
 
-def test_lists_given_to_matmul_get_a_hint():
-    with raises(ef.ArgumentTypeError, TypeError, "matmul", "list", "ef.asarray"):
-        ef.matmul([1.0, 2.0], [3.0, 4.0])
+def test_lists_and_arrays_convert_where_a_tensor_is_expected():
+    # TensorFlow's implicit conversion (issue #8): on the other inputs' device, a list weak to
+    # their dtype, a NumPy array with its own dtype.
+    assert ef.matmul([1.0, 2.0], [3.0, 4.0]).item() == 11.0
+    x = ef.constant([[1.0, 2.0]])
+    assert ef.matmul([[2.0], [1.0]], x).dtype == ef.float32
+    assert (x + np.array([1.0, 2.0])).dtype == ef.float64
+    assert (ef.constant([1, 2], dtype=ef.int8) + [1, 2]).dtype == ef.int8
+    with raises(ef.ArgumentTypeError, TypeError, "matmul", "set"):
+        ef.matmul({1.0}, x)
 
 
 def test_out_of_range_index_names_index_and_shape():
