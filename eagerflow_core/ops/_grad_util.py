@@ -53,6 +53,8 @@ def select(cond, t):
 def with_kept_dims(t, shape, axis):
     """``t``, a reduction over ``axis`` of a tensor of ``shape`` without ``keepdims``,
     reshaped as ``keepdims=True`` would give it, so that it broadcasts against the input."""
+    if not t.shape:  # 0-d (a reduction over every axis): it broadcasts as it is
+        return t
     return F.reshape(t, R.reduce_shape(shape, axis, True))
 
 

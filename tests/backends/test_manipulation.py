@@ -126,8 +126,9 @@ def test_concat_errors(device):
         ef.concat([])
     with pytest.raises(ef.ArgumentTypeError, match="concat: expects a list or tuple"):
         ef.concat(a)
+    assert ef.concat([a, [[1.0, 2.0, 3.0]]]).shape == (3, 3)  # a list converts (issue #8)
     with pytest.raises(ef.ArgumentTypeError, match="concat: expected a Tensor"):
-        ef.concat([a, [[1.0, 2.0, 3.0]]])
+        ef.concat([a, "row"])
 
 
 @given(shape=st_ef.shapes(max_dims=3), n=st.integers(1, 3), data=st.data(),
