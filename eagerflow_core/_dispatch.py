@@ -34,6 +34,8 @@ from ._dtypes import DType, weak_promote
 from ._errors import DeviceError, DTypeError, EagerflowError
 from ._state import state
 from ._tensor import Tensor, new_tensor
+from ._registry import OPS
+from .plugins import loader
 
 _SCALARS = (bool, int, float, complex)
 _NO_PARAMS: dict = {}
@@ -286,33 +288,72 @@ def call(op, inputs=(), params=_NO_PARAMS, device=None, _eager=False):
     return _call_general(op, inputs, params, device, _eager)
 
 
-def _dtype_key(op, dt, params, n):
-    dp = op.dtype_params
-    if n != op.nin:  # an op of any number of inputs (broadcast_arrays)
-        return (n, dt) + tuple(params.get(k) for k in dp)
-    if not dp:
-        return dt
-    if len(dp) == 1:
-        return (dt, params.get(dp[0]))
-    return (dt,) + tuple(params.get(k) for k in dp)
-
-
 def _call_uniform(op, inputs, params, dev, dt):
-    key = _dtype_key(op, dt, params, len(inputs))
+    """Tensor inputs of one dtype on one device: the op's *plan* for this (device, dtype,
+    params) - its kernel, the params as the kernel takes them (native dtype, positional
+    params split off) and the result dtype - is made once and kept (``OpDef.plans``), so a
+    repeated call (every step of a training loop) does one dict lookup instead of the dtype
+    rule and the parameter conversion."""
     try:
-        out_dtype = op.dtype_cache.get(key)
-    except TypeError:  # an unhashable param (a list axis): no memo
-        key, out_dtype = None, None
-    if out_dtype is None:
+        key = (id(dev), dt, len(inputs), *params.values()) if params else (id(dev), dt, len(inputs))
+        plan = op.plans.get(key)
+    except (TypeError, AttributeError):  # (plans is None: an op indexed by a key)  # an unhashable param (a list axis, an index array): no plan kept
+        key = plan = None
+    if plan is None:
         if op.dtype_rule is None:  # a composite: its body decides
             return _run_impl(op, tuple(inputs), params)
         try:
             out_dtype = op.dtype_rule(*[dt] * len(inputs), **params)
         except EagerflowError as exc:
             raise E.prefixed(op, exc, inputs) from None
-        if key is not None:
-            op.dtype_cache[key] = out_dtype
-    return _finish(op, inputs, inputs, params, dev, out_dtype)
+        kern = dev.kernels.get(op.name)
+        if kern is None:
+            return _finish(op, inputs, inputs, params, dev, out_dtype)  # fallback or impl
+        plan = (kern,) + _kernel_params(op, dev, params) + (out_dtype,)
+        if key is not None and len(op.plans) < _PLANS_PER_OP:
+            op.plans[key] = plan
+    kern, pos, kparams, out_dtype = plan
+    if len(inputs) == 1:
+        raws = [inputs[0]._data]
+    else:
+        raws = [t._data for t in inputs]
+    try:
+        raw = kern(*raws, *pos, **kparams)
+    except Exception as exc:
+        raise E.failure(op, exc, inputs, params, dev) from None
+    if type(raw) is dev.array_type and type(out_dtype) is not tuple:
+        native = dev.native[out_dtype]
+        if raw.dtype is not native and raw.dtype != native or checks.on:
+            raw = _checked(op, dev, raw, out_dtype, inputs, params)
+        out = object.__new__(Tensor)
+        out._data = raw
+        out._dtype = out_dtype
+        out._device = dev
+        out._tid = 0
+        return out
+    return _results(op, raw, out_dtype, inputs, params, dev)
+
+
+_PLANS_PER_OP = 512  # a bound: ops called with ever-new params (reshape's shapes) stop adding
+
+
+def _forget_plans():
+    # A reload may bring other kernels, and a freed device's id may be reused by a new one.
+    for op in OPS.values():
+        op.plans.clear()
+
+
+loader.on_reload.append(_forget_plans)
+
+
+def _kernel_params(op, dev, params):
+    """``(positional params, keyword params)`` as the kernel takes them."""
+    kparams = dict(params)
+    dt = kparams.get("dtype")
+    if dt is not None:
+        kparams = _native_dtype_param(op, dev, kparams)
+    pos = tuple(kparams.pop(name) for name in op.posparams)
+    return pos, kparams
 
 
 def _call_general(op, inputs, params, device, _eager):
@@ -371,8 +412,11 @@ def _finish(op, given, args, params, dev, out_dtype):
     raws = [a._data if isinstance(a, Tensor) else a for a in args]
     kparams = params
     if params:
-        if params.get("dtype") is not None:
-            kparams = _native_dtype_param(op, dev, params)
+        dt = params.get("dtype")
+        if dt is not None:  # the backend's own dtype object
+            native = dev.native.get(dt)
+            kparams = _native_dtype_param(op, dev, params) if native is None \
+                else {**params, "dtype": native}
         if op.posparams:
             kparams = dict(kparams)
             raws += [kparams.pop(name) for name in op.posparams]
@@ -380,6 +424,12 @@ def _finish(op, given, args, params, dev, out_dtype):
         raw = kern(raws, **kparams) if op.variadic else kern(*raws, **kparams)
     except Exception as exc:
         raise E.failure(op, exc, args, params, dev) from None
+    return _results(op, raw, out_dtype, args, params, dev)
+
+
+def _results(op, raw, out_dtype, args, params, dev):
+    """The shared tail: the kernel's result(s) wrapped as the core decided (and checked in
+    kernel-check mode)."""
     if isinstance(raw, (tuple, list)):  # namedtuples too (NumPy's EighResult...)
         if type(out_dtype) is not tuple and op.nout == 1 and \
                 not isinstance(E.expected_shape(op, args, params), list):

@@ -27,13 +27,14 @@ class OpDef:
     ``table`` (elementwise ops only) maps an input dtype (after promotion) to a pair
     ``(compute_dtype, result_dtype)``: inputs are cast to ``compute_dtype`` before the kernel runs
     and the kernel's result is the ``result_dtype``. The table is precomputed, so the dispatch
-    fast path does one dict lookup for the dtype rule. General ops memoise their dtype rule in
-    ``dtype_cache``, keyed by the input dtypes and the params the rule reads (``dtype_params``).
+    fast path does one dict lookup for the dtype rule. General ops keep a *plan* per (device,
+    dtype, params) in ``plans``: the kernel, its params as it takes them, the result dtype
+    (``_dispatch._call_uniform``).
     """
 
     __slots__ = ("name", "family", "kind", "nin", "dtype_rule", "shape_rule", "promote",
                  "scalar_inputs", "table", "accepts", "doc", "differentiable", "vjp", "jvp",
-                 "variadic", "nout", "posparams", "needs_kernel", "dtype_cache", "dtype_params",
+                 "variadic", "nout", "posparams", "needs_kernel", "plans", "dtype_params",
                  "internal", "impl", "fn", "registered", "trace", "__weakref__")
 
     def __init__(self, name, *, family, kind="general", nin=1, dtype_rule=None, shape_rule=None,
@@ -58,7 +59,9 @@ class OpDef:
         self.nout = nout
         self.posparams = posparams        # params the standard makes positional-only, in order
         self.needs_kernel = needs_kernel  # False: the core runs it itself (``impl``)
-        self.dtype_cache = {}             # (dtypes, dtype params) -> result dtype(s)
+        # (device, dtype, params) -> kernel call plan. None for ops indexed by a key: True == 1
+        # in a dict key, and x[True] is not x[1].
+        self.plans = None if "key" in posparams or "key" in _keywords(dtype_rule) else {}
         self.dtype_params = _keywords(dtype_rule)
         self.internal = internal          # used by gradient rules; no public function
         self.impl = impl                  # impl(*inputs, **params): the op in other ops

@@ -101,6 +101,9 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False) -> Tensor:
     >>> ef.sum(ef.constant([[1, 2], [3, 4]]), axis=0)
     ef.Tensor([4, 6], shape=(2,), dtype=int64, device='cpu:0')
     """
+    if dtype is None and type(x) is Tensor and type(axis) is not list:  # the common call
+        return call(sum_op, (x,), {"axis": axis, "dtype": _SUM_DTYPES.get(x._dtype),
+                                   "keepdims": keepdims})
     return _reduce_with_dtype(sum_op, x, axis, dtype, keepdims)
 
 

@@ -198,8 +198,10 @@ def test_like_family(device):
     assert_close(ef.full_like(x, 0.5, dtype=ef.float32), np.full((2, 3), 0.5), dtype=ef.float32)
     e = ef.empty_like(x)
     assert e.shape == (2, 3) and e.dtype is ef.int16
+    z = ef.zeros_like([1, 2])  # a list converts as ef.asarray would (issue #8)
+    assert z.dtype is ef.asarray([1, 2]).dtype and z.tolist() == [0, 0]
     with pytest.raises(ef.ArgumentTypeError, match="zeros: expected a Tensor"):
-        ef.zeros_like([1, 2])
+        ef.zeros_like("12")
 
 
 # -- grids and triangles --------------------------------------------------------------------------

@@ -202,8 +202,11 @@ def test_where_errors(device):
     with pytest.raises(ef.ShapeError, match=r"^where: shapes \(2,\) and \(3,\).*cannot be "
                                             r"broadcast"):
         ef.where(ef.asarray(np.array([True, False])), x, 0.0)
+    # a list converts on x's device, weak to x's dtype (issue #8's implicit conversion)
+    w = ef.where(ef.asarray(np.array([True])), [1.0], x)
+    assert w.dtype is x.dtype and w.tolist() == [1.0] * x.shape[0]
     with pytest.raises(ef.ArgumentTypeError, match=r"^where: expected a Tensor"):
-        ef.where(ef.asarray(np.array([True])), [1.0], x)
+        ef.where(ef.asarray(np.array([True])), "1.0", x)
     with pytest.raises(ef.InvalidArgumentError, match=r"^where: the Python int 300 does not fit "
                                                       r"int8"):
         ef.where(ef.asarray(np.array([True])), ef.zeros(1, dtype=ef.int8), 300)
@@ -343,6 +346,7 @@ def test_unique_of_0d_and_empty(device):
     assert [t.shape for t in a] == [(0,), (0,), (0, 2), (0,)]
 
 
-def test_set_ops_refuse_python_lists(device):
+def test_set_ops_take_python_lists_and_refuse_strings(device):
+    assert ef.unique_values([2, 1, 2]).tolist() == [1, 2]
     with pytest.raises(ef.ArgumentTypeError, match=r"^unique_values: expected a Tensor"):
-        ef.unique_values([1, 2])
+        ef.unique_values("1, 2")

@@ -283,9 +283,13 @@ def test_reductions_of_a_0d_tensor_and_list_axes(device, name):
 
 @pytest.mark.parametrize("name", ["sum", "prod", "mean", "max", "min", "var", "std",
                                   "cumulative_sum", "all", "any"])
-def test_reductions_refuse_python_lists(device, name):
-    with pytest.raises(ef.ArgumentTypeError, match=rf"^{name}: expected a Tensor.*ef.asarray"):
-        getattr(ef, name)([1.0, 2.0])
+def test_reductions_take_python_lists_and_refuse_other_objects(device, name):
+    # TensorFlow's tf.reduce_sum([1., 2.]) works, so does ef.sum([1., 2.]) (issue #8).
+    want = getattr(ef, name)(ef.constant([1.0, 2.0]))
+    got = getattr(ef, name)([1.0, 2.0])
+    assert got.dtype == want.dtype and got.tolist() == want.tolist()
+    with pytest.raises(ef.ArgumentTypeError, match=rf"^{name}: expected a Tensor.*builtins.str"):
+        getattr(ef, name)("1.0, 2.0")
 
 
 def test_tensorflow_aliases(device):

@@ -42,12 +42,20 @@ def _back(out, dtype):
 
 # -- statistical -------------------------------------------------------------------------------
 
+_add_reduce = np.add.reduce
+_empty = np.empty
+
+
 def _sum(x, /, *, axis=None, dtype=None, keepdims=False):
     # np.add.reduce skips np.sum's Python wrapper: about 1 µs less per call on small arrays.
+    # A sum over everything writes into a fresh 0-d array: NumPy would return a scalar, which
+    # the core would have to turn into an array on every call.
     dtype = x.dtype if dtype is None else dtype
     if dtype is F16 or dtype is BF16:  # identity tests: `in HALF` hashes, on every call
         return _back(np.add.reduce(x, axis=axis, dtype=F32, keepdims=keepdims), dtype)
-    return np.add.reduce(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    if axis is None and not keepdims:
+        return _add_reduce(x, None, dtype, _empty((), dtype), False)
+    return _add_reduce(x, axis, dtype, None, keepdims)
 
 
 def _prod(x, /, *, axis=None, dtype=None, keepdims=False):

@@ -170,7 +170,7 @@ def _unique(name, fn, ref):
     return OpInfo(
         name=name, fn=fn, ref=ref, dtypes=ALL, samples=_unique_samples,
         note="the values' order is unspecified: fn sorts the backend's answer (ef.argsort)",
-        errors=(ErrorCase(([1, 2],), {}, "ArgumentTypeError", rf"^{name}: expected a Tensor"),))
+        errors=(ErrorCase(("1, 2",), {}, "ArgumentTypeError", rf"^{name}: expected a Tensor"),))
 
 
 INFOS = [
