@@ -10,7 +10,10 @@ the runner draws calls with hypothesis and checks, on the backend's device:
 - ``grads``: first- and second-order gradients against central differences (``check_grads``,
   float64 only, for differentiable ops);
 - ``errors``: each bad call of the op raises the same eagerflow error as on the reference
-  backend (these calls fix their own dtypes: their dtype column reads ``any``).
+  backend (these calls fix their own dtypes: their dtype column reads ``any``);
+- ``special``: the standard's special cases of an elementwise op (``OpInfo.edge_cases``: its
+  "Special cases" table, as ``opdb/_special_cases.py`` writes it down), compared exactly: NaN
+  equals NaN, zeros have the stated sign; each case that differs is named with what came out.
 
 A failure names the op, the dtype, the check and the minimal failing call hypothesis found.
 Known failures are declared by the backend (``Backend.known_failures()``) or in a JSON file;
@@ -38,9 +41,10 @@ from hypothesis.reporting import with_reporter
 
 from .._dispatch_errors import set_kernel_checks
 from .._errors import DeviceError, EagerflowError, InvalidArgumentError
+from ._edge_cases import SPEC_URL, cases_for, edge_case_failures
 from ._report import Report, Result, _known_list, _load_known  # noqa: F401  (Result: API)
 
-CHECKS = ("values", "grads", "mutation", "errors")
+CHECKS = ("values", "grads", "mutation", "errors", "special")
 STATUSES = ("pass", "fail", "missing", "known-failure", "xpass", "skipped-unsupported-dtype")
 #: The backend every other one is compared with (dtypes, shapes, error classes).
 REFERENCE = "numpy"
@@ -193,6 +197,8 @@ class Target:
         checks = [c for c in ("values", "mutation") if c in self.checks]
         if "grads" in self.checks and info.differentiable and dtype == "float64":
             checks.append("grads")
+        if "special" in self.checks and cases_for(info, dtype):
+            checks.append("special")
         return checks + (["fallback"] if self.strict else [])
 
     # -- rows
@@ -215,8 +221,11 @@ class Target:
                 results = [self._errors(info)] if "errors" in self.checks else []
             else:
                 results = self._sample_checks(info, dtype)
-                if "grads" in self.row_checks(info, dtype):
+                row = self.row_checks(info, dtype)
+                if "grads" in row:
                     results.append(self._grads(info))
+                if "special" in row:
+                    results.append(self._special(info, dtype))
         fallbacks = ef.fallback_stats()
         if self.strict and fallbacks:
             ran = ", ".join(f"{op} from {a!r} to {b!r} ({n}x)" for (op, a, b), n in fallbacks.items())
@@ -375,6 +384,16 @@ class Target:
         outcome = self._property(info, "float64", strategy, body, ["grads"],
                                  max(1, self.max_examples // 2))
         return Result(info.name, "float64", "grads", *outcome["grads"])
+
+    def _special(self, info, dtype: str) -> Result:
+        failures = edge_case_failures(info, dtype, self.device)
+        if not failures:
+            return Result(info.name, dtype, "special", "pass")
+        head = (f"{info.name} [{dtype}] special: {len(failures)} of "
+                f"{len(cases_for(info, dtype))} special cases differ from the standard's table "
+                f"({SPEC_URL.format(info.name)}):")
+        return Result(info.name, dtype, "special", "fail",
+                      _clip("\n    ".join([head, *failures])))
 
     def _errors(self, info) -> Result:
         failures, tried = [], 0
