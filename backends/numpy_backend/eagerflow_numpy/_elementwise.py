@@ -25,6 +25,7 @@ elementwise kernel, and its values follow the standard's special cases. What it 
 
 from __future__ import annotations
 
+import cmath
 import math
 
 import ml_dtypes
@@ -127,15 +128,24 @@ def _nextafter_bf16(x1, x2):
 # it), masking only when there is one. benchmarks/bench_special_cases.py measures the cost.
 
 _COMPLEX64, _COMPLEX128 = np.dtype(np.complex64), np.dtype(np.complex128)
+_BLAS = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128))
+_TINY = 32
 
 
 def _finite(x) -> bool:
-    """Whether every element of ``x`` is finite: one pass, and no allocation beyond a bool
-    mask (``count_nonzero`` is cheaper than ``.all()``, which goes through a reduction)."""
+    """Whether every element of array ``x`` is finite (False may also mean "too large to
+    tell": the caller then takes its exact path). Small arrays: the sum of their values in
+    Python, cheaper than any two NumPy calls. Others: ``vdot(x, x)``, the sum of ``|x|**2``,
+    one BLAS pass with no temporary (an infinity or a NaN makes it non-finite, and no term
+    can cancel another); NumPy's isfinite for the dtypes BLAS lacks."""
+    if x.size <= _TINY:
+        return cmath.isfinite(sum(x.ravel().tolist()))
+    if x.dtype in _BLAS:
+        return cmath.isfinite(np.vdot(x, x))
     return np.count_nonzero(np.isfinite(x)) == x.size
 
 
-def _floor_divide(x1, x2, _ufunc=np.floor_divide, _isinf=np.isinf, _count=np.count_nonzero):
+def _floor_divide(x1, x2, _ufunc=np.floor_divide):
     # NumPy pairs // with % as Python does, so inf // 2 is NaN and 1 // -inf is -1.0; the
     # standard prefers floor(x1 / x2) there: +-inf and -0.0. An infinite x1 makes the loop's
     # fmod raise the "invalid" flag, which NumPy reads after every loop anyway: asking it to
@@ -155,7 +165,7 @@ def _floor_divide(x1, x2, _ufunc=np.floor_divide, _isinf=np.isinf, _count=np.cou
         return out
     if kind is float:
         return out if math.isfinite(x2) else _floor_divide_at_infinities(x1, x2)
-    return _floor_divide_at_infinities(x1, x2) if _count(_isinf(x2)) else out
+    return out if _finite(x2) else _floor_divide_at_infinities(x1, x2)
 
 
 def _floor_divide_at_infinities(x1, x2):
