@@ -161,7 +161,7 @@ def _floor_divide(x1, x2, _ufunc=np.floor_divide):
     if out is None:
         return _floor_divide_at_infinities(x1, x2)
     kind = type(x2)
-    if kind is int or out.dtype.kind in "iu":
+    if kind is int or kind is bool or out.dtype.kind in "iu":
         return out
     if kind is float:
         return out if math.isfinite(x2) else _floor_divide_at_infinities(x1, x2)
