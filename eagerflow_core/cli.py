@@ -144,7 +144,7 @@ def _conformance_args(parser: argparse.ArgumentParser) -> None:
                         help="only these ops (names or patterns such as 'linalg.*'; commas ok)")
     parser.add_argument("--dtypes", nargs="+", metavar="DTYPE", help="only these dtypes")
     parser.add_argument("--checks", nargs="+", metavar="CHECK",
-                        help="only these checks: values, grads, mutation, errors")
+                        help="only these checks: values, grads, mutation, errors, special")
     parser.add_argument("--strict", action="store_true",
                         help="fail an op whose checks fell back to another backend")
     parser.add_argument("--json", metavar="PATH", help="also write the report as JSON to PATH")

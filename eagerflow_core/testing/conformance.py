@@ -10,7 +10,10 @@ the runner draws calls with hypothesis and checks, on the backend's device:
 - ``grads``: first- and second-order gradients against central differences (``check_grads``,
   float64 only, for differentiable ops);
 - ``errors``: each bad call of the op raises the same eagerflow error as on the reference
-  backend (these calls fix their own dtypes: their dtype column reads ``any``).
+  backend (these calls fix their own dtypes: their dtype column reads ``any``);
+- ``special``: the standard's special cases of an elementwise op (``OpInfo.edge_cases``: its
+  "Special cases" table, as ``opdb/_special_cases.py`` writes it down), compared exactly: NaN
+  equals NaN, zeros have the stated sign; each case that differs is named with what came out.
 
 A failure names the op, the dtype, the check and the minimal failing call hypothesis found.
 Known failures are declared by the backend (``Backend.known_failures()``) or in a JSON file;
@@ -38,9 +41,10 @@ from hypothesis.reporting import with_reporter
 
 from .._dispatch_errors import set_kernel_checks
 from .._errors import DeviceError, EagerflowError, InvalidArgumentError
+from ._edge_cases import SPEC_URL, cases_for, edge_case_failures
 from ._report import Report, Result, _known_list, _load_known  # noqa: F401  (Result: API)
 
-CHECKS = ("values", "grads", "mutation", "errors")
+CHECKS = ("values", "grads", "mutation", "errors", "special")
 STATUSES = ("pass", "fail", "missing", "known-failure", "xpass", "skipped-unsupported-dtype")
 #: The backend every other one is compared with (dtypes, shapes, error classes).
 REFERENCE = "numpy"
@@ -132,6 +136,83 @@ def _raised(exc: BaseException) -> str:
     return f"raised {type(exc).__name__}: {exc}"
 
 
+# -- one sample: the values and mutation checks ---------------------------------------------------
+
+def check_sample(info, sample, device, *, reference_device=None,
+                 checks=("values", "mutation")) -> None:
+    """Call op ``info`` on ``sample`` on ``device`` and check the result; raises
+    :class:`CheckFailure` naming the check that failed. ``mutation``: the inputs keep their
+    bytes; ``values``: the outputs are on ``device``, have the dtype and shape of the same call
+    on ``reference_device`` (if given), and match ``info.ref`` at ``info``'s tolerances. The
+    runner's per-sample body, and what the project's OPDB-driven tests call on every device."""
+    before = [a.copy() for a in _arrays(sample)]
+    args, kwargs, tensors = _on_device(sample, device)
+    with device:
+        try:
+            out = info.fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001  (whatever the backend raised is the finding)
+            raise CheckFailure(checks[0], _raised(exc)) from None
+    if "mutation" in checks:
+        for i, (b, t) in enumerate(zip(before, tensors)):
+            after = t.numpy()
+            if not _same_bytes(b, after):
+                raise CheckFailure("mutation", f"input {i} was changed in place: before "
+                                   f"{b!r}, after {after!r}")
+    if "values" in checks:
+        compare(info, sample, out, device, reference_device)
+
+
+def compare(info, sample, out, device, reference_device=None) -> None:
+    """The ``values`` check of one call's outputs ``out`` (see :func:`check_sample`)."""
+    from ._compare import TOLERANCES, assert_close, reference
+    outs = _outputs(out)
+    for i, a in enumerate(outs):
+        where = getattr(a, "device", device)
+        if where != device:
+            raise CheckFailure("values", f"output {i} is on {where}, not on {device}")
+    if reference_device is not None:
+        args, kwargs, _ = _on_device(sample, reference_device)
+        with reference_device:
+            try:
+                want = _outputs(info.fn(*args, **kwargs))
+            except Exception as exc:  # noqa: BLE001
+                raise CheckFailure("values", f"the reference backend {REFERENCE!r} "
+                                   f"{_raised(exc)}") from None
+        if len(want) != len(outs):
+            raise CheckFailure("values", f"{len(outs)} outputs, but {len(want)} on the "
+                               f"reference backend {REFERENCE!r}")
+        for i, (a, w) in enumerate(zip(outs, want)):
+            got = (getattr(a, "dtype", type(a)), getattr(a, "shape", None))
+            exp = (getattr(w, "dtype", type(w)), getattr(w, "shape", None))
+            if got != exp:
+                raise CheckFailure("values", f"output {i} has dtype {got[0]} and shape "
+                                   f"{got[1]}, but dtype {exp[0]} and shape {exp[1]} on the "
+                                   f"reference backend {REFERENCE!r}")
+    if getattr(info, "check", None) is not None:  # random ops: properties, not values
+        try:
+            info.check(sample, out)
+        except AssertionError as exc:
+            raise CheckFailure("values", str(exc).strip()) from None
+    if not getattr(info, "check_values", True):  # ef.empty: its values are arbitrary
+        return
+    args64, kwargs64 = _map_arrays((sample.args, sample.kwargs), reference)
+    expected = _outputs(info.ref(*args64, **kwargs64))
+    if len(expected) != len(outs):
+        raise CheckFailure("values", f"{len(outs)} outputs, but the NumPy reference gives "
+                           f"{len(expected)}")
+    for i, (a, e) in enumerate(zip(outs, expected)):
+        name = getattr(getattr(a, "dtype", None), "name", "")
+        tol = info.rtol.get(name, TOLERANCES.get(name, (0.0, 0.0)))
+        rtol, atol = tol if isinstance(tol, tuple) else (tol, TOLERANCES.get(name, (0, 0))[1])
+        try:
+            if hasattr(a, "numpy"):
+                assert_close(a, np.asarray(e), rtol=rtol, atol=atol, msg=f"output {i}: ")
+            else:
+                np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=rtol, atol=atol)
+        except AssertionError as exc:
+            raise CheckFailure("values", str(exc).strip()) from None
+
+
 # -- the checks ----------------------------------------------------------------------------------
 
 class Target:
@@ -193,6 +274,8 @@ class Target:
         checks = [c for c in ("values", "mutation") if c in self.checks]
         if "grads" in self.checks and info.differentiable and dtype == "float64":
             checks.append("grads")
+        if "special" in self.checks and cases_for(info, dtype):
+            checks.append("special")
         return checks + (["fallback"] if self.strict else [])
 
     # -- rows
@@ -215,8 +298,11 @@ class Target:
                 results = [self._errors(info)] if "errors" in self.checks else []
             else:
                 results = self._sample_checks(info, dtype)
-                if "grads" in self.row_checks(info, dtype):
+                row = self.row_checks(info, dtype)
+                if "grads" in row:
                     results.append(self._grads(info))
+                if "special" in row:
+                    results.append(self._special(info, dtype))
         fallbacks = ef.fallback_stats()
         if self.strict and fallbacks:
             ran = ", ".join(f"{op} from {a!r} to {b!r} ({n}x)" for (op, a, b), n in fallbacks.items())
@@ -277,70 +363,11 @@ class Target:
         dev, ref_dev = self.device, self.reference
 
         def body(sample, active):
-            before = [a.copy() for a in _arrays(sample)]
-            args, kwargs, tensors = _on_device(sample, dev)
-            with dev:
-                try:
-                    out = info.fn(*args, **kwargs)
-                except Exception as exc:
-                    raise CheckFailure(active[0], _raised(exc)) from None
-            if "mutation" in active:
-                for i, (b, t) in enumerate(zip(before, tensors)):
-                    after = t.numpy()
-                    if not _same_bytes(b, after):
-                        raise CheckFailure("mutation", f"input {i} was changed in place: before "
-                                           f"{b!r}, after {after!r}")
-            if "values" in active:
-                self._compare(info, sample, out, ref_dev)
+            check_sample(info, sample, dev, reference_device=ref_dev, checks=active)
 
         outcome = self._property(info, dtype, info.samples(as_dtype(dtype)), body, checks,
                                  self.max_examples)
         return [Result(info.name, dtype, c, *outcome[c]) for c in checks]
-
-    def _compare(self, info, sample, out, ref_dev):
-        from ._compare import TOLERANCES, assert_close, reference
-        outs = _outputs(out)
-        if ref_dev is not None:
-            args, kwargs, _ = _on_device(sample, ref_dev)
-            with ref_dev:
-                try:
-                    want = _outputs(info.fn(*args, **kwargs))
-                except Exception as exc:
-                    raise CheckFailure("values", f"the reference backend {REFERENCE!r} "
-                                       f"{_raised(exc)}") from None
-            if len(want) != len(outs):
-                raise CheckFailure("values", f"{len(outs)} outputs, but {len(want)} on the "
-                                   f"reference backend {REFERENCE!r}")
-            for i, (a, w) in enumerate(zip(outs, want)):
-                got = (getattr(a, "dtype", type(a)), getattr(a, "shape", None))
-                exp = (getattr(w, "dtype", type(w)), getattr(w, "shape", None))
-                if got != exp:
-                    raise CheckFailure("values", f"output {i} has dtype {got[0]} and shape "
-                                       f"{got[1]}, but dtype {exp[0]} and shape {exp[1]} on the "
-                                       f"reference backend {REFERENCE!r}")
-        if getattr(info, "check", None) is not None:  # random ops: properties, not values
-            try:
-                info.check(sample, out)
-            except AssertionError as exc:
-                raise CheckFailure("values", str(exc).strip()) from None
-        if not getattr(info, "check_values", True):  # ef.empty: its values are arbitrary
-            return
-        args64, kwargs64 = _map_arrays((sample.args, sample.kwargs), reference)
-        expected = _outputs(info.ref(*args64, **kwargs64))
-        if len(expected) != len(outs):
-            raise CheckFailure("values", f"{len(outs)} outputs, but the NumPy reference gives "
-                               f"{len(expected)}")
-        for i, (a, e) in enumerate(zip(outs, expected)):
-            name = getattr(getattr(a, "dtype", None), "name", "")
-            tol = info.rtol.get(name, TOLERANCES.get(name, (0.0, 0.0)))
-            rtol, atol = tol if isinstance(tol, tuple) else (tol, TOLERANCES.get(name, (0, 0))[1])
-            try:
-                if hasattr(a, "numpy"):
-                    assert_close(a, np.asarray(e), rtol=rtol, atol=atol, msg=f"output {i}: ")
-                else:
-                    np.testing.assert_allclose(np.asarray(a), np.asarray(e), rtol=rtol, atol=atol)
-            except AssertionError as exc:
-                raise CheckFailure("values", str(exc).strip()) from None
 
     def _grads(self, info) -> Result:
         from .._dtypes import float64
@@ -375,6 +402,16 @@ class Target:
         outcome = self._property(info, "float64", strategy, body, ["grads"],
                                  max(1, self.max_examples // 2))
         return Result(info.name, "float64", "grads", *outcome["grads"])
+
+    def _special(self, info, dtype: str) -> Result:
+        failures = edge_case_failures(info, dtype, self.device)
+        if not failures:
+            return Result(info.name, dtype, "special", "pass")
+        head = (f"{info.name} [{dtype}] special: {len(failures)} of "
+                f"{len(cases_for(info, dtype))} special cases differ from the standard's table "
+                f"({SPEC_URL.format(info.name)}):")
+        return Result(info.name, dtype, "special", "fail",
+                      _clip("\n    ".join([head, *failures])))
 
     def _errors(self, info) -> Result:
         failures, tried = [], 0

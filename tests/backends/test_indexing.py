@@ -1,34 +1,20 @@
-"""Indexing on every backend: x[key], x[key] = v, take, take_along_axis, against NumPy."""
+"""Indexing on every backend: x[key], x[key] = v, take, take_along_axis.
+
+Their values for keys mixing ints, slices, index arrays, lists, a bool mask, None and Ellipsis,
+on every dtype, are checked from the op database by tests/backends/test_ops.py
+(``eagerflow_core/testing/opdb/_indexing.py``); this file holds what the database does not say:
+index dtypes, 0-d and empty cases, bounds, bad keys, devices, writes that rebind, casts, errors.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import eagerflow_core as ef
 from eagerflow_core._devices import Device
 from eagerflow_core._tensor import new_tensor
 from eagerflow_core.testing import assert_close
-from eagerflow_core.testing import strategies as st_ef
-
-DTYPES = [ef.float32, ef.float64, ef.float16, ef.bfloat16, ef.int8, ef.int64, ef.uint8,
-          ef.bool, ef.complex64]
-# The `device` fixture is function-scoped but holds no per-example state, so sharing it across
-# the examples of one test is safe (tests/conftest.py's profiles do not suppress this check yet).
-FIXTURE_OK = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-              HealthCheck.data_too_large]
-SCALAR_FOR_KIND = {"b": True, "i": 5, "u": 5, "f": 2.5, "c": 1 + 2j}
-
-
-def host_array(shape, dtype: ef.DType) -> np.ndarray:
-    """Distinct-ish values so that a wrong position shows up as a wrong value."""
-    vals = np.arange(int(np.prod(shape, dtype=np.int64))) % 97
-    if dtype.kind == "b":
-        vals = vals % 2
-    return vals.astype(dtype.numpy).reshape(shape)
 
 
 def to_ef_key(key):
@@ -36,104 +22,6 @@ def to_ef_key(key):
     parts = key if isinstance(key, tuple) else (key,)
     out = tuple(ef.asarray(k) if isinstance(k, np.ndarray) else k for k in parts)
     return out if isinstance(key, tuple) else out[0]
-
-
-@st.composite
-def advanced_keys(draw, shape, unique=False):
-    """Keys mixing ints, slices, integer arrays, lists, one bool mask, None and Ellipsis.
-
-    ``unique``: at most one integer array, with distinct elements (so a write is well defined
-    whatever order a backend writes in)."""
-    ndim = len(shape)
-    parts, arrays = [], []
-    axis, mask_count = 0, None
-    while axis < ndim:
-        kinds = ["int", "slice", "full", "array", "list"]
-        if mask_count is None:
-            kinds.append("mask")
-        if unique and arrays:
-            kinds = [k for k in kinds if k not in ("array", "list")]
-        kind = draw(st.sampled_from(kinds))
-        n = shape[axis]
-        if kind == "int":
-            parts.append(draw(st.integers(-n, n - 1)))
-            axis += 1
-        elif kind in ("slice", "full"):
-            parts.append(slice(None) if kind == "full" else
-                         slice(draw(st.none() | st.integers(-n - 1, n + 1)),
-                               draw(st.none() | st.integers(-n - 1, n + 1)),
-                               draw(st.none() | st.sampled_from([1, 2, -1, -2]))))
-            axis += 1
-        elif kind == "mask":
-            k = draw(st.integers(1, min(2, ndim - axis)))
-            mask = draw(hnp.arrays(np.bool_, shape[axis:axis + k]))
-            mask_count = int(mask.sum())
-            parts.append(mask)
-            axis += k
-        else:
-            arrays.append((len(parts), kind, n))
-            parts.append(None)  # filled below, once the common index shape is known
-            axis += 1
-    if arrays:
-        if unique:
-            ishape = None
-        elif mask_count is not None:
-            ishape = draw(st.sampled_from([(mask_count,), (1,)]))
-        else:
-            ishape = draw(st_ef.shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
-        for pos, kind, n in arrays:
-            if unique:
-                perm = draw(st.permutations(range(n)))
-                if mask_count is None:
-                    size = draw(st.integers(0, n))
-                else:  # as long as the mask's selection, or 1 (broadcast against it)
-                    size = mask_count if mask_count <= n else 1
-                arr = np.asarray(perm[:size], dtype=np.int64)
-            else:
-                arr = draw(hnp.arrays(np.int64, ishape, elements=st.integers(-n, n - 1)))
-            parts[pos] = arr.tolist() if kind == "list" and arr.ndim == 1 else arr
-    # An ellipsis stands for a run (maybe empty) of full slices; else drop trailing ones.
-    full = [isinstance(p, slice) and p == slice(None) for p in parts]
-    if draw(st.booleans()):
-        i = draw(st.integers(0, len(parts)))
-        j = i
-        while j < len(parts) and full[j] and draw(st.booleans()):
-            j += 1
-        parts[i:j] = [Ellipsis]
-    else:
-        while parts and full[len(parts) - 1] and draw(st.booleans()):
-            full.pop()
-            parts.pop()
-    for _ in range(draw(st.integers(0, 2))):  # None, and rarely a Python bool (a 0-d mask)
-        extra = draw(st.sampled_from([None] if unique else [None, None, None, True, False]))
-        parts.insert(draw(st.integers(0, len(parts))), extra)
-    return tuple(parts) if len(parts) != 1 or draw(st.booleans()) else parts[0]
-
-
-# -- getitem -------------------------------------------------------------------------------------
-
-@given(data=st.data(), shape=st_ef.shapes(min_dims=0, max_dims=4), dtype=st.sampled_from(DTYPES))
-@settings(suppress_health_check=FIXTURE_OK)
-def test_basic_getitem_matches_numpy(device, data, shape, dtype):
-    host = host_array(shape, dtype)
-    key = data.draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True), "key")
-    x = ef.asarray(host)
-    assert_close(x[key], host[key], dtype=dtype)
-
-
-@given(data=st.data(), shape=st_ef.shapes(min_dims=1, max_dims=4, min_side=1, max_side=4),
-       dtype=st.sampled_from(DTYPES))
-@settings(suppress_health_check=FIXTURE_OK, max_examples=60)
-def test_advanced_getitem_matches_numpy(device, data, shape, dtype):
-    host = host_array(shape, dtype)
-    key = data.draw(advanced_keys(shape), "key")
-    try:
-        expected = host[key]
-    except IndexError:  # index arrays that do not broadcast together: both must refuse
-        with pytest.raises((ef.ShapeError, ef.OutOfRangeError)):
-            ef.asarray(host)[to_ef_key(key)]
-        return
-    assert_close(ef.asarray(host)[to_ef_key(key)], expected, dtype=dtype)
 
 
 def test_getitem_examples(device):
@@ -243,49 +131,6 @@ def test_iteration_and_len(device):
     assert_close(rows[2], np.array([4, 5]), dtype=ef.int64)
 
 
-# -- setitem -------------------------------------------------------------------------------------
-
-@given(data=st.data(), shape=st_ef.shapes(min_dims=0, max_dims=4), dtype=st.sampled_from(DTYPES))
-@settings(suppress_health_check=FIXTURE_OK)
-def test_basic_setitem_matches_numpy(device, data, shape, dtype):
-    host = host_array(shape, dtype)
-    key = data.draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True), "key")
-    target = host[key].shape
-    if data.draw(st.booleans(), "scalar value"):
-        value = SCALAR_FOR_KIND[dtype.kind]
-        ef_value = value
-    else:  # a tensor of a broadcastable shape: some leading axes dropped, some sizes 1
-        drop = data.draw(st.integers(0, len(target)), "drop")
-        vshape = tuple(d if data.draw(st.booleans()) else 1 for d in target[drop:])
-        value = (np.arange(int(np.prod(vshape))) + 50).astype(dtype.numpy).reshape(vshape)
-        ef_value = ef.asarray(value)
-    x = ef.asarray(host)
-    x_id = id(x)
-    x[key] = ef_value
-    expected = host.copy()
-    expected[key] = value
-    assert id(x) == x_id
-    assert_close(x, expected, dtype=dtype)
-
-
-@given(data=st.data(), shape=st_ef.shapes(min_dims=1, max_dims=4, min_side=1, max_side=4),
-       dtype=st.sampled_from(DTYPES))
-@settings(suppress_health_check=FIXTURE_OK, max_examples=60)
-def test_advanced_setitem_matches_numpy(device, data, shape, dtype):
-    host = host_array(shape, dtype)
-    key = data.draw(advanced_keys(shape, unique=True), "key")
-    target = host[key].shape
-    value = (np.arange(int(np.prod(target))) + 50).astype(dtype.numpy).reshape(target)
-    x = ef.asarray(host)
-    x[to_ef_key(key)] = ef.asarray(value)  # the exact indexed shape: tests the core's shape walk
-    expected = host.copy()
-    expected[key] = value
-    assert_close(x, expected, dtype=dtype)
-    x[to_ef_key(key)] = SCALAR_FOR_KIND[dtype.kind]
-    expected[key] = SCALAR_FOR_KIND[dtype.kind]
-    assert_close(x, expected, dtype=dtype)
-
-
 def test_setitem_keeps_earlier_values(device):
     x = ef.reshape(ef.arange(6, dtype=ef.float32), (2, 3))
     view = x[1:]          # a NumPy view on the NumPy backend
@@ -357,25 +202,6 @@ def test_setitem_with_mask_and_lists(device):
     assert_close(x, host, dtype=ef.float64)
 
 
-# -- take, take_along_axis -----------------------------------------------------------------------
-
-@given(data=st.data(), shape=st_ef.shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
-       dtype=st.sampled_from(DTYPES), idx_dtype=st.sampled_from([ef.int64, ef.int32, ef.uint8]))
-@settings(suppress_health_check=FIXTURE_OK)
-def test_take_matches_numpy(device, data, shape, dtype, idx_dtype):
-    host = host_array(shape, dtype)
-    axis = data.draw(st.integers(-len(shape), len(shape) - 1), "axis")
-    n = shape[axis]
-    lo = 0 if idx_dtype.kind == "u" else -n
-    idx = data.draw(hnp.arrays(np.int64, data.draw(st.integers(0, 5)),
-                               elements=st.integers(lo, n - 1)), "indices")
-    got = ef.take(ef.asarray(host), ef.asarray(idx, dtype=idx_dtype), axis=axis)
-    assert_close(got, np.take(host, idx, axis=axis), dtype=dtype)
-    if len(shape) == 1:
-        got = ef.take(ef.asarray(host), ef.asarray(idx, dtype=idx_dtype))
-        assert_close(got, np.take(host, idx), dtype=dtype)
-
-
 def test_take_errors(device):
     x = ef.ones((2, 3))
     i = ef.asarray([0, 1])
@@ -394,21 +220,6 @@ def test_take_errors(device):
     assert ef.take(x, [0], axis=0).shape == (1,) + x.shape[1:]  # a list of indices converts
     with pytest.raises(ef.ArgumentTypeError, match="take: expected a Tensor, got str"):
         ef.take(x, "0", axis=0)
-
-
-@given(data=st.data(), shape=st_ef.shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
-       dtype=st.sampled_from(DTYPES))
-@settings(suppress_health_check=FIXTURE_OK)
-def test_take_along_axis_matches_numpy(device, data, shape, dtype):
-    host = host_array(shape, dtype)
-    axis = data.draw(st.integers(-len(shape), len(shape) - 1), "axis")
-    n = shape[axis]
-    # the other axes either match or are 1 (broadcast); the indexed axis has any length
-    ishape = tuple(data.draw(st.integers(0, 4)) if i == axis % len(shape) else
-                   data.draw(st.sampled_from([d, 1])) for i, d in enumerate(shape))
-    idx = data.draw(hnp.arrays(np.int64, ishape, elements=st.integers(-n, n - 1)), "indices")
-    got = ef.take_along_axis(ef.asarray(host), ef.asarray(idx), axis=axis)
-    assert_close(got, np.take_along_axis(host, idx, axis=axis), dtype=dtype)
 
 
 def test_take_along_axis_with_argsort_style_indices(device):

@@ -13,11 +13,20 @@ elementwise kernel, and its values follow the standard's special cases. What it 
 - wrong values: ``log1p`` of a small complex number (inaccurate), ``sign`` of a subnormal
   complex number, ``reciprocal(0j)`` (NaN, not 1 / 0j), and ``nextafter(-0.0, +0.0)`` in
   float16 (NumPy returns x1, the standard x2).
+- the standard's special cases (issue #8; the tables are ``testing/opdb/_special_cases.py``)
+  where NumPy differs: ``floor_divide`` at infinities (NumPy follows Python: ``inf // 2`` is
+  NaN, ``1 // -inf`` is -1.0; the standard: inf and -0.0), complex ``expm1`` of infinities and
+  NaNs, and the sign of the zero part of complex ``tanh``/``tan`` at infinities. Each kernel
+  computes with the ufunc, then corrects the few positions only when a non-finite input is
+  there, so finite inputs pay one cheap test (benchmarks/bench_special_cases.py).
 - integer rounding: before NumPy 2.3, ``floor``/``ceil``/``trunc`` of integers go through float64,
   which rounds int64 values past 2**53; integers are already integral, so they pass through.
 """
 
 from __future__ import annotations
+
+import cmath
+import math
 
 import ml_dtypes
 import numpy as np
@@ -29,6 +38,7 @@ try:
     # costs ~0.2 µs a call; `with np.errstate(...)` costs ~0.8 µs, more than the eager op itself.
     from numpy._core.umath import _extobj_contextvar, _make_extobj
     _IGNORE = _make_extobj(all="ignore")
+    _RAISE_INVALID = _make_extobj(all="ignore", invalid="raise")
     _set, _reset = _extobj_contextvar.set, _extobj_contextvar.reset
 except ImportError:  # a NumPy without it: the public (slower) way
     _set = None
@@ -112,6 +122,127 @@ def _nextafter_bf16(x1, x2):
     return np.where(np.isnan(af) | np.isnan(bf), np.asarray(np.nan, _BF16), out).astype(_BF16)
 
 
+# -- the standard's special cases where NumPy differs (issue #8) ----------------------------
+# Finite inputs, the common case, must not pay for these: each kernel computes with the ufunc
+# and tests once for a non-finite input (one dtype test alone where only complex results need
+# it), masking only when there is one. benchmarks/bench_special_cases.py measures the cost.
+
+_COMPLEX64, _COMPLEX128 = np.dtype(np.complex64), np.dtype(np.complex128)
+_BLAS = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128))
+_TINY = 32
+
+
+def _finite(x) -> bool:
+    """Whether every element of array ``x`` is finite (False may also mean "too large to
+    tell": the caller then takes its exact path). Small arrays: the sum of their values in
+    Python, cheaper than any two NumPy calls. Others: ``vdot(x, x)``, the sum of ``|x|**2``,
+    one BLAS pass with no temporary (an infinity or a NaN makes it non-finite, and no term
+    can cancel another); NumPy's isfinite for the dtypes BLAS lacks."""
+    if x.size <= _TINY:
+        return cmath.isfinite(sum(x.ravel().tolist()))
+    if x.dtype in _BLAS:
+        return cmath.isfinite(np.vdot(x, x))
+    return np.count_nonzero(np.isfinite(x)) == x.size
+
+
+def _floor_divide(x1, x2, _ufunc=np.floor_divide):
+    # NumPy pairs // with % as Python does, so inf // 2 is NaN and 1 // -inf is -1.0; the
+    # standard prefers floor(x1 / x2) there: +-inf and -0.0. An infinite x1 makes the loop's
+    # fmod raise the "invalid" flag, which NumPy reads after every loop anyway: asking it to
+    # raise costs nothing. An infinite x2 raises no flag: it is looked for (not at all for a
+    # Python int divisor, the usual x // 2, nor for integer division).
+    token = _set(_RAISE_INVALID)
+    try:
+        out = _ufunc(x1, x2)
+    except FloatingPointError:  # an infinite x1 (or 0 / 0, NaN either way)
+        out = None
+    finally:
+        _reset(token)
+    if out is None:
+        return _floor_divide_at_infinities(x1, x2)
+    kind = type(x2)
+    if kind is int or kind is bool or out.dtype.kind in "iu":
+        return out
+    if kind is float:
+        return out if math.isfinite(x2) else _floor_divide_at_infinities(x1, x2)
+    return out if _finite(x2) else _floor_divide_at_infinities(x1, x2)
+
+
+def _floor_divide_at_infinities(x1, x2):
+    """NumPy's floor division, with floor(x1 / x2) where x1 or x2 is infinite (the only
+    places where the two differ)."""
+    with np.errstate(all="ignore"):
+        out = np.asarray(np.floor_divide(x1, x2))
+        at_inf = np.isinf(x1) | np.isinf(x2)
+        return np.where(at_inf, np.floor(np.divide(x1, x2)), out).astype(out.dtype, copy=False)
+
+
+if _set is None:  # a NumPy without the context variable: the public (slower) way
+    _floor_divide = np.errstate(all="ignore", invalid="raise")(_floor_divide_at_infinities)
+
+
+def _expm1_fix(x, out):
+    # NumPy's complex expm1 is expm1(a) cos(b) - 2 sin(b/2)**2 + i exp(a) sin(b): at an
+    # infinite or NaN part that gives NaNs (and -0.9999999 for -inf + 2j in complex64) where
+    # the standard's table is exp(x) - 1, which NumPy's exp gets right.
+    if _finite(x):
+        return out
+    out = np.asarray(out)
+    bad = ~np.isfinite(x)
+    fixed = np.exp(x[bad])
+    fixed.real -= 1
+    out[bad] = fixed
+    return out
+
+
+def _zero_part_follows(x, out, infinite, other):
+    """Where part ``infinite`` of complex ``x`` is infinite and part ``other`` finite, make
+    that ``other`` part of ``out`` a zero with the sign of x's. C99's ctanh (NumPy's) gives
+    +-1 + 0 sin(2b) j at a = +-inf; the standard says 1 + 0j for b > 0 (and so, by its
+    symmetries, the sign of b for any finite b)."""
+    if _finite(x):
+        return out
+    out = np.asarray(out)
+    at = np.isinf(infinite(x)) & np.isfinite(other(x))
+    other(out)[at] = np.copysign(0, other(x)[at])
+    return out
+
+
+def _tanh_fix(x, out):
+    return _zero_part_follows(x, out, np.real, np.imag)
+
+
+def _tan_fix(x, out):
+    return _zero_part_follows(x, out, np.imag, np.real)  # tan(x) = -1j tanh(1j x)
+
+
+def _complex_fixed(ufunc, fix, quiet=True):
+    """``ufunc``, with ``fix(x, out)`` applied to complex results: real inputs pay a dtype
+    test, no more. ``quiet``: NumPy's floating-point warnings off, as ``_quiet`` does."""
+    def kernel(x, _ufunc=ufunc):
+        out = _ufunc(x)
+        dtype = x.dtype
+        if dtype is _COMPLEX64 or dtype is _COMPLEX128:
+            return fix(x, out)
+        return out
+
+    def quiet_kernel(x, _ufunc=ufunc):
+        token = _set(_IGNORE)
+        try:
+            out = _ufunc(x)
+            dtype = x.dtype
+            if dtype is _COMPLEX64 or dtype is _COMPLEX128:
+                out = fix(x, out)
+        finally:
+            _reset(token)
+        return out
+    chosen = quiet_kernel if quiet and _set is not None else kernel
+    if quiet and _set is None:
+        chosen = np.errstate(all="ignore")(kernel)
+    chosen.__name__ = chosen.__qualname__ = ufunc.__name__
+    return chosen
+
+
 def _pow(x1, x2):
     try:
         return np.pow(x1, x2)
@@ -136,9 +267,13 @@ def _integral_passthrough(ufunc):
 KERNELS: dict = {
     # the standard defines these results for inputs where NumPy warns
     **{name: _quiet(getattr(np, name)) for name in (
-        "log", "log2", "log10", "floor_divide", "remainder",
-        "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "acosh", "atanh",
-        "expm1", "logaddexp")},
+        "log", "log2", "log10", "remainder",
+        "sin", "cos", "asin", "acos", "atan", "sinh", "cosh", "acosh", "atanh", "logaddexp")},
+    # the standard's special cases where NumPy differs
+    "floor_divide": _floor_divide,
+    "expm1": _complex_fixed(np.expm1, _expm1_fix),
+    "tan": _complex_fixed(np.tan, _tan_fix),
+    "tanh": _complex_fixed(np.tanh, _tanh_fix, quiet=False),  # hot path: warns as NumPy does
     "log1p": _quiet(_log1p),
     "reciprocal": _quiet(_reciprocal),
     "pow": _quiet(_pow),

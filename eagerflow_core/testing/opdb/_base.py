@@ -46,6 +46,7 @@ class OpInfo:
     differentiable: bool = False  # check first- and second-order gradients (float64)
     grad_samples: Callable | None = None  # samples(float64) for the gradient checks
     errors: tuple = ()           # ErrorCase(...): bad inputs that must raise
+    edge_cases: tuple = ()       # EdgeCase(...): the standard's special cases (_special_cases)
     rtol: dict = field(default_factory=dict)  # dtype name -> (rtol, atol), over TOLERANCES
     check_values: bool = True    # False: only dtype and shape are compared (ef.empty)
     note: str = ""               # what the comparison does not cover, and why

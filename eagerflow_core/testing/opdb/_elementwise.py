@@ -21,6 +21,7 @@ from ..._dtypes import float64
 from ..._registry import OPS
 from .. import strategies as st_ef
 from ._base import ErrorCase, OpInfo, Sample, arrays, away, kinds, lift, positive, spread
+from ._special_cases import SPECIAL_CASES
 
 NUMERIC, REAL, ANY, REAL_ANY = "iufc", "iuf", "biufc", "biuf"
 
@@ -356,7 +357,7 @@ def _info(name) -> OpInfo:
         differentiable=op.differentiable,
         grad_samples=partial(_elementwise_samples, name, grad=True) if op.differentiable
         else None,
-        errors=_errors(name, spec.accepts), rtol=rtol)
+        errors=_errors(name, spec.accepts), rtol=rtol, edge_cases=SPECIAL_CASES.get(name, ()))
 
 
 def _with_dtype(samples, dtype):
