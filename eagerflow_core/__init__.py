@@ -19,6 +19,7 @@ from . import nn  # noqa: F401  (ef.nn namespace)
 from . import losses  # noqa: F401  (ef.losses namespace)
 from . import metrics  # noqa: F401  (ef.metrics namespace)
 from . import random  # noqa: F401  (ef.random namespace)
+from . import saved_model  # noqa: F401  (ef.saved_model: save / load traced functions)
 from . import ops as _ops
 from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad, identity,
                        hessian, jacobian, jvp, stop_gradient, value_and_grad, vjp)

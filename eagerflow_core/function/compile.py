@@ -63,7 +63,9 @@ def compile_graph(graph: Graph, passes=True):
     source = "\n".join(header + low.lines) + "\n"
     namespace = dict(low.env)
     exec(compile(source, f"<ef.function {graph.name}>", "exec"), namespace)  # noqa: S102
-    return namespace["replay"], source, graph
+    replay = namespace["replay"]
+    replay.graph = graph  # what it runs, for export.py (a control-flow node holds replays)
+    return replay, source, graph
 
 
 # -- the lowering of each node kind -------------------------------------------------------------
