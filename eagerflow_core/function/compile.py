@@ -12,8 +12,9 @@ optimisation only where a graph runs often):
 1. **checked** (the first call): every kernel result goes through ``_fix``, which makes it the
    backend's array of the dtype the core decided, and notes which results needed it;
 2. **lean** (later calls): ``_fix`` only where the first call needed it (a kernel's result
-   type depends on the dtypes and shapes, which a graph fixes), and results written into
-   the buffers of intermediates that die at that node (``out=``, NumPy ufuncs only);
+   type depends on the dtypes and shapes, which a graph fixes); results written into the
+   buffers of intermediates that die at that node (``out=``, NumPy ufuncs only); each value
+   deleted after its last use (so a Variable's buffer read earlier can be updated in place);
 3. **fused** (from call ``FUSE_AFTER + 1``, where the backend compiles groups of elementwise
    ops, ``fusion.py``): the same, with each accepted group one call; checked once, then lean.
 """
@@ -110,9 +111,12 @@ class Program:
         names = ", ".join(f"s{s}" for s in self.graph.inputs)
         for slot, t in self.graph.constants.items():
             low.emit(f"s{slot} = {low.bind(t._data, 'c')}")
+        dying = {} if checked else _last_uses(self.graph, nodes)
         for i, node in enumerate(nodes):
-            low.node_index = i
             _LOWER[node.kind](low, node)
+            if dying.get(i):  # free what dies here: a Variable's buffer read earlier can
+                # then be updated in place, and memory peaks lower
+                low.emit("del " + ", ".join(f"s{s}" for s in dying[i]))
         outs = ", ".join(f"s{s}" for s in self.graph.output_slots)
         low.emit(f"return ({outs}{',' if len(self.graph.output_slots) == 1 else ''})")
         source = "\n".join([f"def replay({names}):"] + low.lines) + "\n"
@@ -150,6 +154,26 @@ class Program:
         if changed:
             self.nodes = nodes
         self._install(checked=changed or self.calls == 0)
+
+
+def _last_uses(graph: Graph, nodes) -> dict[int, list[int]]:
+    """Node index -> the slots (not returned) that no later node reads."""
+    last = {}
+    for i, node in enumerate(nodes):
+        for s in node.outs:
+            last[s] = i
+        for s in node.ins:
+            if not isinstance(s, Const):
+                last[s] = i
+        for v in node.params.values() if node.params else ():
+            for s in _slot_refs(v):
+                last[s] = i
+    keep = set(graph.output_slots)
+    dying: dict[int, list[int]] = {}
+    for s, i in last.items():
+        if s not in keep:
+            dying.setdefault(i, []).append(s)
+    return {i: sorted(v) for i, v in dying.items()}
 
 
 def _may_fuse(graph, nodes) -> bool:
@@ -423,8 +447,9 @@ def _read(var):
 
 
 def _assign(var, raw, how):
-    t = var._value
-    value = new_tensor(raw, t._dtype, t._device)
+    # No local reference to the old value: assign_add/sub update in place only when nothing
+    # but the Variable holds it (Variable._update's reference counts).
+    value = new_tensor(raw, var._value._dtype, var._value._device)
     if how == "assign":
         var.assign(value)
     elif how == "add":
