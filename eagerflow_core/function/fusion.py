@@ -216,28 +216,34 @@ def _compute_dtype(graph, node):
 
 # -- substituting ----------------------------------------------------------------------------------
 
-def fuse(graph: Graph, nodes=None) -> list[Node]:
-    """The graph's nodes with each group a backend accepts replaced by one "fused" node
-    (``op``: the Group, ``extra``: the compiled callable), in a valid order."""
+def plan(graph: Graph, nodes=None) -> list[tuple[list[int], Group, list[int], list[int]]]:
+    """Each group of ``nodes`` (default: the graph's) as ``(member indices, Group, input
+    slots, output slots)``; groups whose values nothing outside uses are left out."""
     nodes = list(graph.nodes if nodes is None else nodes)
-    groups = find_groups(graph, nodes)
-    if not groups:
-        return nodes
     uses: dict[int, set[int]] = {}
     for i, node in enumerate(nodes):
         for s in [s for s in node.ins if not isinstance(s, Const)] + _param_slots(node):
             uses.setdefault(s, set()).add(i)
     outputs = set(graph.output_slots)
-    replaced: dict[int, Node] = {}   # first member index -> fused node
-    gone: set[int] = set()
-    for members in groups:
+    out = []
+    for members in find_groups(graph, nodes):
         inside = set(members)
 
         def live_after(s, inside=inside):
             return s in outputs or any(u not in inside for u in uses.get(s, ()))
         group, ins, outs = describe(graph, nodes, members, live_after)
-        if not outs:
-            continue
+        if outs:
+            out.append((members, group, ins, outs))
+    return out
+
+
+def fuse(graph: Graph, nodes=None) -> list[Node]:
+    """The graph's nodes with each group a backend accepts replaced by one "fused" node
+    (``op``: the Group, ``extra``: the compiled callable), in a valid order."""
+    nodes = list(graph.nodes if nodes is None else nodes)
+    replaced: dict[int, Node] = {}   # first member index -> fused node
+    gone: set[int] = set()
+    for members, group, ins, outs in plan(graph, nodes):
         backend = group.device.backend.backend
         try:
             fn = backend.compile_elementwise(group)
