@@ -9,7 +9,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip -q
 # Every package of the repository, installed editable.
-PACKAGES := -e . -e backends/numpy_backend -e backends/cuda_backend
+PACKAGES := -e '.[test]' -e backends/numpy_backend -e backends/cuda_backend
 PYPROJECTS := pyproject.toml backends/numpy_backend/pyproject.toml \
               backends/cuda_backend/pyproject.toml
 # The lent GPU machine has no network: its python gets the packages without dependencies.
@@ -44,6 +44,18 @@ $(VENV)/.stamp-test: $(VENV)/.stamp-install
 	    -e 'backends/numpy_backend[jit]'
 	@touch $@
 
+# The distributed tests launch `mpirun -n 2` and `-n 3`: Debian's Open MPI (installed with
+# apt-get only where mpirun is missing; as root, else through sudo) and the `mpi` extra (mpi4py).
+$(VENV)/.stamp-mpi: pyproject.toml | $(VENV)/.stamp-install
+	@command -v mpirun >/dev/null || { \
+	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo -n); \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    $$SUDO apt-get update -qq && \
+	    $$SUDO apt-get install -y -qq --no-install-recommends openmpi-bin libopenmpi-dev \
+	        >/dev/null; }
+	$(PIP) install -e '.[mpi]'
+	@touch $@
+
 $(VENV)/.stamp-docs: $(VENV)/.stamp-install
 	$(PIP) install 'mkdocs>=1.5' 'mkdocs-material>=9'
 	@touch $@
@@ -73,11 +85,11 @@ demo: $(VENV)/.stamp-install
 # The CUDA compile check first; the closing line of `make test` is then a pytest summary.
 test: cuda-check pytest doctest
 
-pytest: $(VENV)/.stamp-test $(VENV)/.stamp-cuda-check
+pytest: $(VENV)/.stamp-test $(VENV)/.stamp-cuda-check $(VENV)/.stamp-mpi
 	$(PY) -m pytest -q tests backends
 
 # Docstring examples of the packages and the `>>>` examples of the guide pages.
-doctest: $(VENV)/.stamp-test
+doctest: $(VENV)/.stamp-test $(VENV)/.stamp-mpi
 	$(PY) -m pytest -q --doctest-modules eagerflow_core backends/numpy_backend/eagerflow_numpy \
 	    backends/cuda_backend/eagerflow_cuda --doctest-glob='*.md' docs --ignore=docs/examples
 
@@ -94,7 +106,7 @@ ops-ref: $(VENV)/.stamp-install
 docs: $(VENV)/.stamp-docs
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
-bench: $(VENV)/.stamp-bench
+bench: $(VENV)/.stamp-bench $(VENV)/.stamp-mpi
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) "$$b" || exit 1; done
 
 # On a lent GPU machine (no network; Python, torch cu130 and cupy-cuda13x preinstalled): the

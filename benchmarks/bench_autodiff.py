@@ -174,7 +174,7 @@ def ef_hvps(w, x, v):
     return {
         "reverse-over-reverse: grad of <grad f, v>":
             lambda: ef.grad(lambda x: ef.sum(grad_f(x) * V))(X),
-        "ef.jvp of ef.grad (jvp is two reverse passes)":
+        "ef.jvp of ef.grad (forward over reverse)":
             lambda: ef.jvp(grad_f, (X,), (V,))[1],
     }
 
@@ -263,6 +263,62 @@ def torch_chain_loops(torch, x, y):
             chain(xg, ys)
         return (time.perf_counter() - start) / n
     return plain, taped, lambda: chain(xs, ys)
+
+
+# -- (e) the targets of issue #10: taped tiny ops, forward+backward, higher derivatives --------
+
+def ef_small(x, y):
+    xs, ys = ef.asarray(x), ef.asarray(y)
+    chain = _chain(ef)
+
+    def taped_chain():
+        with ef.GradientTape() as tape:
+            tape.watch(xs)
+            chain(xs, ys)
+
+    def one_fwd_bwd():
+        with ef.GradientTape() as tape:
+            tape.watch(xs)
+            out = ef.sum(ef.exp(xs))
+        return tape.gradient(out, xs)
+
+    def chain_fwd_bwd():
+        with ef.GradientTape() as tape:
+            tape.watch(xs)
+            out = ef.sum(chain(xs, ys))
+        return tape.gradient(out, xs)
+    d4 = ef.grad(ef.grad(ef.grad(ef.grad(ef.tanh))))
+    x0 = ef.constant(0.3)
+    return {"taped chain": taped_chain, "exp fwd+bwd": one_fwd_bwd,
+            "chain fwd+bwd": chain_fwd_bwd, "4th derivative of tanh": lambda: d4(x0),
+            "tiny sum": lambda: ef.sum(xs)}
+
+
+def torch_small(torch, x, y):
+    xs, ys = torch.from_numpy(x.copy()), torch.from_numpy(y.copy())
+    chain = _chain(torch)
+
+    def taped_chain():
+        chain(xs.requires_grad_(), ys)
+
+    def one_fwd_bwd():
+        xg = xs.detach().requires_grad_()
+        return torch.autograd.grad(torch.exp(xg).sum(), xg)[0]
+
+    def chain_fwd_bwd():
+        xg = xs.detach().requires_grad_()
+        return torch.autograd.grad(chain(xg, ys).sum(), xg)[0]
+
+    def d4():
+        x0 = torch.tensor(0.3, requires_grad=True)
+        g = torch.tanh(x0)
+        for _ in range(4):
+            (g,) = torch.autograd.grad(g, x0, create_graph=True)
+        return g
+    plain = xs.detach()
+    return {"taped chain": taped_chain, "exp fwd+bwd": one_fwd_bwd,
+            "chain fwd+bwd": chain_fwd_bwd, "4th derivative of tanh": d4,
+            "tiny sum": lambda: torch.sum(plain)}
 
 
 # -- timing ------------------------------------------------------------------------------------
@@ -479,6 +535,29 @@ def main(args):
     to = None if tt is None else (tt - tp) / 10
     rows.append({"case": "    recording one op", "ef": _fmt_time(eo), "torch": _fmt_time(to),
                  "ratio": _ratio(eo, to), "note": "(taped - open - plain) / 10"})
+
+    # (e) the targets of issue #10
+    ef_cases = ef_small(cx, cy)
+    _agree("4th derivative", _host(ef_cases["4th derivative of tanh"]()),
+           _host(torch_small(torch, cx, cy)["4th derivative of tanh"]()) if torch else
+           _host(ef_cases["4th derivative of tanh"]()))
+    loops = {("ef", k): per_call(f) for k, f in ef_cases.items()}
+    if torch is not None:
+        loops.update({("torch", k): per_call(f) for k, f in torch_small(torch, cx, cy).items()})
+    got = measure(loops, args.repeat, args.min_time)
+    raw["targets"] = {f"{lib}: {k}": r for (lib, k), r in got.items()}
+    med = {key: _stat(r) for key, r in got.items()}
+    targets = {"taped chain": ("(e) recording: one taped op (chain of 10 / 10)", 10, 1.0),
+               "exp fwd+bwd": ("    one tiny op forward+backward", 1, None),
+               "chain fwd+bwd": ("    chain of 10 forward+backward", 1, 1.0),
+               "4th derivative of tanh": ("    4th derivative of tanh", 1, None),
+               "tiny sum": ("    tiny sum (8,), no tape", 1, 1.0)}
+    for k, (label, per, target) in targets.items():
+        e, t = med[("ef", k)] / per, (med[("torch", k)] / per if torch else None)
+        note = "" if target is None or t is None else (
+            f"target <= {target}: " + ("ok" if e / t <= target else "MISSED"))
+        rows.append({"case": label, "ef": _fmt_time(e), "torch": _fmt_time(t),
+                     "ratio": _ratio(e, t), "seconds": [e, t], "note": note})
 
     # (d) memory
     mem = raw["memory"] = measure_memory(["eagerflow"] + (["torch"] if torch else []),

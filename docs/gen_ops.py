@@ -51,6 +51,31 @@ def summary(op) -> str:
     return " ".join(text.split())
 
 
+def composed() -> list[tuple[str, str, str]]:
+    """``(names, description, gradient)`` of each ef.nn function that is not the public
+    function of a registered op: composites and functions built from ops (no kernel of their
+    own). Aliases share a row."""
+    import eagerflow_core as ef
+    from eagerflow_core._registry import OPS
+    names: dict[int, list[str]] = {}
+    fns = {}
+    for name in sorted(ef.nn.__all__):
+        fn = getattr(ef.nn, name)
+        op = getattr(fn, "op", None)
+        if op is not None and OPS.get(op.name) is op:
+            continue  # a kernel op: listed in its family
+        names.setdefault(id(fn), []).append(name)
+        fns[id(fn)] = fn
+    rows = []
+    for key, group in names.items():
+        fn = fns[key]
+        doc = " ".join((fn.__doc__ or "").strip().split("\n\n")[0].split())
+        kind = "one tape step" if getattr(fn, "op", None) is not None else "through its ops"
+        # no backticks: the rows that start "| `" are the registry's ops (tests read them)
+        rows.append((", ".join(f"ef.nn.{n}" for n in group), _cell(doc), kind))
+    return rows
+
+
 def render() -> str:
     import eagerflow_core  # noqa: F401  (registers every op)
     from eagerflow_core._registry import OPS
@@ -88,6 +113,13 @@ def render() -> str:
                 row.append("core" if not op.needs_kernel else
                            "yes" if op.name in kernels else "**missing**")
             lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "## ef.nn functions built from ops", "",
+              "These need no kernel of their own: a composite runs ops every backend has and "
+              "records on gradient tapes as one step with a hand-written rule; the others are "
+              "plain compositions. The conformance kit checks them on every backend all the "
+              "same.", "",
+              "| function | description | gradient |", "|---|---|---|"]
+    lines += [f"| {n} | {d} | {g} |" for n, d, g in composed()]
     return "\n".join(lines) + "\n"
 
 

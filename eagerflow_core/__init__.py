@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from . import cuda  # noqa: F401  (ef.cuda namespace)
 from . import data  # noqa: F401  (ef.data namespace: input pipelines)
+from . import distributed  # noqa: F401  (ef.distributed; mpi4py is imported by init() only)
 from . import fft  # noqa: F401  (ef.fft namespace)
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
 from . import losses  # noqa: F401  (ef.losses namespace)
 from . import metrics  # noqa: F401  (ef.metrics namespace)
+from . import optimizers  # noqa: F401  (ef.optimizers namespace)
 from . import random  # noqa: F401  (ef.random namespace)
+from .nn import one_hot  # TensorFlow's tf.one_hot
+from . import train  # noqa: F401  (ef.train namespace: checkpoints)
 from . import saved_model  # noqa: F401  (ef.saved_model: save / load traced functions)
 from . import ops as _ops
 from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad, identity,
@@ -40,6 +44,8 @@ from .function import print_ as print  # noqa: A001  (ef.print, TensorFlow's tf.
 from ._streams import Event, Stream, current_stream, empty_cache, memory_stats, synchronize
 from ._tensor import Tensor
 from .ops import *  # noqa: F401,F403
+from .module import Module
+from .optimizers.clipping import clip_by_global_norm, clip_by_norm
 from .plugins.loader import BackendInfo, PluginWarning
 
 from . import _state as _st
@@ -81,9 +87,11 @@ __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats"
             "KernelError", "PluginError"]
            + ["data"]
            + ["GradientTape", "GradientTapeError", "Variable", "grad", "value_and_grad", "vjp",
-              "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient", "identity"]
+              "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient", "identity",
+              "one_hot"]
+           + ["Module", "clip_by_global_norm", "clip_by_norm"]
            + _ops.__all__
-           + ["random", "losses", "metrics"])
+           + ["random", "losses", "metrics", "optimizers", "train"])
 
 import sys as _sys  # noqa: E402
 

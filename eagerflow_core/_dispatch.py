@@ -85,16 +85,20 @@ def wrap(raw, dtype: DType, dev, op=None) -> Tensor:
 
 def _coerce(op, dev, raw):
     """A kernel returned something other than the backend's array type: a scalar (NumPy's
-    reductions do) becomes a 0-d array; anything else is the kernel's bug, reported."""
-    if raw is None or isinstance(raw, (str, bytes, tuple, list, dict)):
+    reductions do) becomes a 0-d array; anything else is the kernel's bug, reported. (A
+    dtype eagerflow does not know is caught where the dtype is enforced: ``_cast_result``.)"""
+    if raw is None or isinstance(raw, _NOT_ARRAYS):
         raise E.bad_result(op or _UNKNOWN, dev, raw, "kernels must return the backend's arrays")
     try:
         out = dev.coerce(raw)
     except Exception as exc:  # noqa: BLE001
         raise E.bad_result(op or _UNKNOWN, dev, raw, f"coercing it failed: {exc}") from None
-    if not isinstance(out, dev.array_type) or out.dtype not in dev.backend.from_native:
+    if type(out) is not dev.array_type and not isinstance(out, dev.array_type):
         raise E.bad_result(op or _UNKNOWN, dev, raw, "kernels must return the backend's arrays")
     return out
+
+
+_NOT_ARRAYS = (str, bytes, tuple, list, dict)
 
 
 class _Unknown:

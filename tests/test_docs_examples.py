@@ -35,7 +35,7 @@ EXPECTED = {
          "device='cpu:0') while row taken before is still ef.Tensor([0, 1, 2],"),
         "default device: cpu:0",
         "z lives on cpu:0",
-        "backend  device  version",
+        "backend  distribution           device  version",
         "ShapeError: matmul: inner sizes differ",
         "DTypeError: add: no common dtype for uint64 and int8",
     ],
@@ -60,7 +60,7 @@ EXPECTED = {
         "KernelNotFoundError: exp: backend 'abacus' (device abacus:0) has no kernel",
         "device='cpu:0')",
         "DeviceError: add: inputs are on different devices (abacus:0, cpu:0)",
-        "abacus   abacus  0.1",
+        "abacus   -                      abacus  0.1",
     ],
 }
 

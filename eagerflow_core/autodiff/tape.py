@@ -27,7 +27,7 @@ from .._dispatch import call, call_binary, call_unary
 from .._errors import DTypeError, EagerflowError, InvalidArgumentError, ShapeError
 from .._registry import F, Masked
 from .._state import hooks, state
-from .._tensor import Tensor, new_tensor
+from .._tensor import Symbolic, Tensor, new_tensor
 
 _ids = itertools.count(1)  # next() of itertools.count is atomic under the GIL
 _live_tapes: "weakref.WeakSet[GradientTape]" = weakref.WeakSet()  # tapes holding records
@@ -261,11 +261,13 @@ class GradientTape:
         if unconnected_gradients not in ("none", "zero"):
             raise InvalidArgumentError("gradient: unconnected_gradients must be 'none' or "
                                        f"'zero', not {unconnected_gradients!r}")
-        self._check_unused()
-        flat_sources = _flatten(sources)
+        if self._used and not self._persistent:
+            self._check_unused()
+        flat_sources = [sources] if type(sources) is Tensor or hasattr(sources, "_ef_variable_") \
+            else _flatten(sources)
         for s in flat_sources:
             _check_source(s)
-        targets = _flatten(target)
+        targets = [target] if type(target) is Tensor else _flatten(target)
         for t in targets:
             if not isinstance(t, Tensor):
                 raise InvalidArgumentError(f"gradient: targets must be tensors, got "
@@ -279,9 +281,12 @@ class GradientTape:
                                            f"output_gradients")
             seeds = [_seed(t, s) for t, s in zip(targets, seeds)]
         source_tids = [self._source_tids(s) for s in flat_sources]
-        with self.stop_recording():
+        was, self._recording = self._recording, False  # the rules' ops are not ours to record
+        try:
             grads = backprop(self._entries, targets, seeds,
                              {i for ids in source_tids for i in ids})
+        finally:
+            self._recording = was
         out = []
         for s, ids in zip(flat_sources, source_tids):
             g = None
@@ -294,6 +299,8 @@ class GradientTape:
             out.append(g)
         if not self._persistent:
             self._free()
+        if flat_sources and (type(sources) is Tensor or hasattr(sources, "_ef_variable_")):
+            return out[0]
         return _unflatten(sources, out)
 
     def _check_unused(self):
@@ -426,6 +433,22 @@ def _seed(target: Tensor, seed):
     return seed
 
 
+_ONES: dict = {}  # (dtype, device) -> a 0-d one: tensors are immutable, so one serves all
+
+
+def _ones(t: Tensor) -> Tensor:
+    """The seed of a target's gradient: ones of its shape (a shared 0-d one for a scalar)."""
+    if t._data.shape:
+        return F.ones_like(t)
+    key = (t._dtype, t._device)
+    one = _ONES.get(key)
+    if one is None or isinstance(t._data, Symbolic):
+        one = F.ones((), dtype=t._dtype, device=t._device)
+        if not isinstance(one._data, Symbolic):
+            _ONES[key] = one
+    return one
+
+
 def _add_ct(grads, masks, i, g, mask):
     """Accumulate cotangent ``g`` (with support ``mask`` or None for dense) into ``i``."""
     old = grads.get(i)
@@ -455,7 +478,7 @@ def backprop(entries, targets, seeds, wanted: set[int]) -> dict[int, Tensor]:
         t_id = t._tid
         if not t_id or t_id not in relevant:
             continue
-        _add_ct(grads, masks, t_id, F.ones_like(t) if seed is None else seed, None)
+        _add_ct(grads, masks, t_id, _ones(t) if seed is None else seed, None)
     for op, inputs, params, outs in reversed(entries):
         if len(outs) == 1:
             o_id = outs[0]._tid

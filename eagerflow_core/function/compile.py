@@ -334,6 +334,8 @@ def _binary(low, node):
 def _general(low, node):
     op, graph = node.op, low.graph
     tensors = [s for s in node.ins if not isinstance(s, Const)]
+    if not node.outs and not tensors:
+        return  # nothing in, nothing out (meshgrid())
     dev = low.aval(tensors[0])[2] if tensors else graph.avals[node.outs[0]][2]
     args = []
     if op.promote and tensors:
@@ -365,7 +367,7 @@ def _general(low, node):
     call_args += [f"{k}={_value(low, v)}" for k, v in params.items()]
     outs = ", ".join(f"s{s}" for s in node.outs)
     kern = _kernel(low, op, dev)
-    if len(node.outs) > 1:
+    if len(node.outs) > 1 or node.extra == "several":  # the kernel returns a sequence
         low.emit(f"{outs}, = {kern}({', '.join(call_args)})")
     else:
         low.emit(f"{outs} = {kern}({', '.join(call_args)})")

@@ -165,6 +165,8 @@ class _Writer:
                                   f"find it by name")
             out["op"] = n.op.name
             out["params"] = {k: self.value(v, f"{where} param {k!r}") for k, v in n.params.items()}
+            if n.extra == "several":  # a kernel returning a sequence (of one result, maybe)
+                out["several"] = True
         elif n.kind == "read":
             out["variable"] = self.variable(n.extra)
         elif n.kind == "assign":
@@ -546,7 +548,10 @@ class _Reader:
             if op is None:
                 self.fail(f"unknown op {_get(e, 'op')!r} (not in this eagerflow's op registry)")
             params = {k: self.value(v, n) for k, v in self.field(e, "params", dict).items()}
-            return Node("op", op, ins, params, outs)
+            several = e.get("several", False)
+            if type(several) is not bool:
+                self.fail(f"an op node's 'several' is {several!r}")
+            return Node("op", op, ins, params, outs, extra="several" if several else None)
         if kind == "read":
             return Node("read", None, (), {}, outs, extra=self.var(e))
         if kind == "assign":

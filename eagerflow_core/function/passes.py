@@ -136,8 +136,6 @@ def fold_constants(graph: Graph) -> Graph:
         if node.kind == "op" and node.op.name != "to_device" and not node.params.get("key") \
                 and all(isinstance(s, Const) or s in const for s in node.ins) \
                 and not _big(graph, node):
-            if not node.outs:  # an op with no results (meshgrid of nothing): nothing to run
-                continue
             inputs = [s.value if isinstance(s, Const) else const[s] for s in node.ins]
             dev = graph.avals[node.outs[0]][2]
             try:
@@ -157,13 +155,12 @@ def fold_constants(graph: Graph) -> Graph:
 
 def _big(graph: Graph, node: Node) -> bool:
     """Folding would keep a large array alive in the graph (a zeros(1e8) stays a node)."""
-    total = 0
-    for slot in node.outs:
-        size = 1
-        for d in graph.avals[slot][0]:
-            size *= d if d is not None else 1 << 30
-        total += size
-    return total > 1 << 16
+    if not node.outs:
+        return True  # nothing to fold into
+    size = 1
+    for d in graph.avals[node.outs[0]][0]:
+        size *= d if d is not None else 1 << 30
+    return size > 1 << 16
 
 
 # -- algebraic simplification --------------------------------------------------------------------

@@ -102,7 +102,8 @@ class Tracer:
         dtypes = dtype if several else (dtype,)
         outs = [self.tensor(s, d, _result_device(op, params, dev)) for s, d in zip(shapes, dtypes)]
         self.graph.nodes.append(Node("op", op, ins, _params(self, params),
-                                     [o._data.slot for o in outs]))
+                                     [o._data.slot for o in outs],
+                                     extra="several" if several else None))
         return tuple(outs) if several else outs[0]
 
     def _has_kernel(self, op, inputs, device) -> bool:

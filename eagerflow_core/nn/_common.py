@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from .._dispatch import describe
 from .._dtypes import default_float
 from .._errors import ArgumentTypeError, AxisError, DTypeError, ShapeError
 from .._tensor import Tensor
 from ..ops import _rules as R
+from ..ops._nn_args import tensor
 from ..ops.creation import astype
 from ..ops.elementwise import isfinite
 from ..ops.searching import where
 from ..ops.statistical import max as ef_max
 
 
-def as_tensor(x, who: str) -> Tensor:
-    """``x`` as a Tensor (a Variable gives its value); anything else is refused."""
-    if isinstance(x, Tensor):
-        return x
-    if hasattr(x, "_ef_tensor_"):
-        return x._ef_tensor_()
-    raise ArgumentTypeError(f"{who}: expected a Tensor, got {describe(x)}; wrap it with "
-                            f"ef.asarray(...)")
+# ``as_tensor(x, who)``: x as a Tensor (a Variable gives its value); anything else is refused.
+as_tensor = tensor
 
 
 def as_float(x, who: str) -> Tensor:

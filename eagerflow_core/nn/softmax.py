@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from ..autodiff.composite import composite
+from ..autodiff.custom import stop_gradient
 from ..ops.elementwise import exp, log
 from ..ops.manipulation import reshape
 from ..ops.statistical import sum as ef_sum
@@ -16,11 +17,16 @@ from ._common import as_float, axes_of, axis_of, kept_shape, shift
 
 # -- logsumexp ---------------------------------------------------------------------------------
 def _logsumexp_vjp(g, ans, x, *, axis=None, keepdims=False):
+    # The softmax of x over axes, from the shifted values x - max(x). Not exp(x - ans): ans
+    # is rounded at the scale of x, so for x = [1e5, 1e5] in float32 x - ans is -0.6953
+    # instead of -log(2) (a gradient of 0.4989 instead of 0.5), and at 1e30 it is 0 (issue #7).
+    # The max is a constant to the tapes: softmax does not depend on the shift.
     axes = axes_of(axis, x, "logsumexp")
     if not keepdims:
         g = reshape(g, kept_shape(x.shape, axes))
-        ans = reshape(ans, kept_shape(x.shape, axes))
-    return g * exp(x - ans)  # the softmax of x over axes
+    _, m = shift(stop_gradient(x), axes)
+    e = exp(x - m)
+    return g * (e / ef_sum(e, axis=axes, keepdims=True))
 
 
 @composite(vjp=_logsumexp_vjp)

@@ -1,9 +1,10 @@
 """Every op eagerflow defines, one module per family. Importing this registers them all."""
 
-from . import (creation, elementwise, fft, indexing, linalg, linalg_ext,  # noqa: F401
-               manipulation, searching, sets, sorting, special, statistical, transfer,
-               utility)
+from . import (comparison, creation, elementwise, fft, indexing, linalg,  # noqa: F401
+               linalg_decomp, linalg_solve, manipulation, nn_conv, nn_pool, searching, sets,
+               sorting, special, statistical, transfer, utility)
 from . import operators  # noqa: F401  (attaches +, -, @, ... to Tensor)
+from .comparison import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
@@ -16,6 +17,6 @@ from .special import *  # noqa: F401,F403
 from .statistical import *  # noqa: F401,F403
 from .utility import *  # noqa: F401,F403
 
-__all__ = (creation.__all__ + elementwise.__all__ + indexing.__all__ + linalg.__all__
-           + manipulation.__all__ + searching.__all__ + sets.__all__ + sorting.__all__
-           + special.__all__ + statistical.__all__ + utility.__all__)
+__all__ = (comparison.__all__ + creation.__all__ + elementwise.__all__ + indexing.__all__
+           + linalg.__all__ + manipulation.__all__ + searching.__all__ + sets.__all__
+           + sorting.__all__ + special.__all__ + statistical.__all__ + utility.__all__)

@@ -7,9 +7,12 @@ or to None when the op refuses that dtype. Integers and bools given to a floatin
 
 from __future__ import annotations
 
-from .._dtypes import (DType, bool_, complex64, complex128, default_float, float32, float64,
-                       default_index)
-from .._errors import AxisError, DTypeError, ShapeError
+import numpy as np
+
+from .._dtypes import (DType, bool_, complex64, complex128, default_float, default_index,
+                       default_int, float32, float64, uint64)
+from .._errors import ArgumentTypeError, AxisError, DTypeError, ShapeError
+from .._tensor import Tensor
 
 F = default_float
 _REAL_OF = {complex64: float32, complex128: float64}
@@ -131,6 +134,17 @@ def bool_dtype(*dtypes, **params):
     return bool_
 
 
+def accumulation_dtype(d: DType) -> DType:
+    """The standard's accumulation dtype (sum, prod, trace...): integers smaller than the
+    default integer accumulate in it (unsigned ones in uint64), bool counts as an integer;
+    floating and complex dtypes stay."""
+    if d.kind == "b" or (d.kind == "i" and d.itemsize < default_int.itemsize):
+        return default_int
+    if d.kind == "u" and d.itemsize < uint64.itemsize:
+        return uint64
+    return d
+
+
 def real_dtype(d: DType) -> DType:
     return _REAL_OF.get(d, d)
 
@@ -160,6 +174,25 @@ def broadcast_shapes(*shapes) -> tuple[int, ...]:
                     size = d
         out.append(size)
     return tuple(out)
+
+
+def as_shape(shape, op) -> tuple[int, ...]:
+    """A shape argument (an int, a 0-d tensor or a sequence of ints) as a tuple of ints, or
+    ArgumentTypeError / ShapeError naming ``op``.
+
+    >>> as_shape(3, "zeros")
+    (3,)
+    """
+    if isinstance(shape, (int, np.integer)) or (isinstance(shape, Tensor) and shape.ndim == 0):
+        shape = (shape,)
+    try:
+        out = tuple(int(d.__index__()) for d in shape)
+    except (TypeError, AttributeError):
+        raise ArgumentTypeError(f"{op}: shape must be an int or a sequence of ints, got "
+                                f"{shape!r}") from None
+    if any(d < 0 for d in out):
+        raise ShapeError(f"{op}: shape {out} has a negative size")
+    return out
 
 
 def same_shape(shape, **params):

@@ -18,10 +18,11 @@ from .._devices import device as get_device
 from .._dispatch import as_tensor_arg, call
 from .._dtypes import DType, as_dtype, default_complex, default_float, default_int
 from .._errors import ArgumentTypeError, DTypeError, InvalidArgumentError, ShapeError
-from .._registry import defop
+from .._registry import F, defjvp, defop, defvjp
 from .._tensor import Tensor, new_tensor
 from . import _rules as R
 from ._define import helper, public
+from ._grad_util import linear
 
 _host_array = _convert.host_array
 _from_host = _convert.from_host
@@ -98,11 +99,11 @@ def constant(value, dtype=None, shape=None, name=None, *, device=None) -> Tensor
             host = host.copy()
         t = _from_host(host, get_device(device), op="constant")
     if shape is not None:
-        shape = _shape(shape, "constant")
+        shape = R.as_shape(shape, "constant")
         if t.size == 1:
-            t = broadcast_to(reshape_any(t, ()), shape)
+            t = F.broadcast_to(F.reshape(t, ()), shape)
         elif t.size == _prod(shape):
-            t = reshape_any(t, shape)
+            t = F.reshape(t, shape)
         else:
             raise ShapeError(f"constant: a value of {t.size} elements cannot fill shape {shape}")
     return t
@@ -116,18 +117,6 @@ def _prod(shape):
     for d in shape:
         n *= d
     return n
-
-
-def _shape(shape, op) -> tuple[int, ...]:
-    if isinstance(shape, (int, np.integer)) or (isinstance(shape, Tensor) and shape.ndim == 0):
-        shape = (shape,)
-    try:
-        out = tuple(int(d.__index__()) for d in shape)
-    except (TypeError, AttributeError):
-        raise ArgumentTypeError(f"{op}: shape must be an int or a sequence of ints, got {shape!r}") from None
-    if any(d < 0 for d in out):
-        raise ShapeError(f"{op}: shape {out} has a negative size")
-    return out
 
 
 def _fill_dtype(value) -> DType:
@@ -193,7 +182,7 @@ def _make(op, params, device, dtype, default):
 """)
 def zeros(shape, *, dtype=None, device=None) -> Tensor:
     """A tensor of zeros."""
-    return _make(zeros_op, {"shape": _shape(shape, "zeros")}, device, dtype, default_float)
+    return _make(zeros_op, {"shape": R.as_shape(shape, "zeros")}, device, dtype, default_float)
 
 
 @public(ones_op)
@@ -204,7 +193,7 @@ def ones(shape, *, dtype=None, device=None) -> Tensor:
     >>> ef.ones(3)
     ef.Tensor([1., 1., 1.], shape=(3,), dtype=float32, device='cpu:0')
     """
-    return _make(ones_op, {"shape": _shape(shape, "ones")}, device, dtype, default_float)
+    return _make(ones_op, {"shape": R.as_shape(shape, "ones")}, device, dtype, default_float)
 
 
 @public(empty_op)
@@ -215,7 +204,7 @@ def empty(shape, *, dtype=None, device=None) -> Tensor:
     >>> ef.empty((2, 3)).shape
     (2, 3)
     """
-    return _make(empty_op, {"shape": _shape(shape, "empty")}, device, dtype, default_float)
+    return _make(empty_op, {"shape": R.as_shape(shape, "empty")}, device, dtype, default_float)
 
 
 @public(full_op)
@@ -226,6 +215,8 @@ def full(shape, fill_value, *, dtype=None, device=None) -> Tensor:
     >>> ef.full((2,), 7)
     ef.Tensor([7, 7], shape=(2,), dtype=int64, device='cpu:0')
     """
+    if not isinstance(fill_value, Tensor) and hasattr(fill_value, "_ef_tensor_"):  # a Variable
+        fill_value = fill_value._ef_tensor_()
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if not isinstance(fill_value, (bool, int, float, complex, np.generic)):
@@ -235,7 +226,7 @@ def full(shape, fill_value, *, dtype=None, device=None) -> Tensor:
         info = np.iinfo(dt.numpy)
         if not info.min <= fill_value <= info.max:
             raise InvalidArgumentError(f"full: fill_value {fill_value} does not fit {dt}")
-    return _make(full_op, {"shape": _shape(shape, "full"), "fill_value": fill_value}, device, dt, dt)
+    return _make(full_op, {"shape": R.as_shape(shape, "full"), "fill_value": fill_value}, device, dt, dt)
 
 
 @public(arange_op)
@@ -346,6 +337,17 @@ def astype(x, dtype, /, *, copy=True, device=None) -> Tensor:
     return call(astype_op, (x,), {"dtype": dt})
 
 
+# The engines cast a (co)tangent to its tensor's dtype: the reverse rule only has to drop the
+# imaginary part when a real tensor was cast to complex, and a cast to an integer dtype has
+# no tangent (integers have no gradient).
+def _astype_vjp(g, ans, x, *, dtype):
+    return F.real(g) if g._dtype.kind == "c" and x._dtype.kind != "c" else g
+
+
+defvjp(astype, _astype_vjp)
+defjvp(astype, lambda t, ans, x, *, dtype: F.astype(t, dtype) if dtype.inexact else None)
+
+
 @helper
 def cast(x, dtype) -> Tensor:
     """TensorFlow's spelling of :func:`astype`."""
@@ -417,10 +419,46 @@ def meshgrid(*arrays, indexing="xy") -> list[Tensor]:
     """
     if indexing not in ("xy", "ij"):
         raise InvalidArgumentError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    arrays = [a._ef_tensor_() if not isinstance(a, Tensor) and hasattr(a, "_ef_tensor_") else a
+              for a in arrays]  # Variables: their values
     for i, a in enumerate(arrays):
         if isinstance(a, Tensor) and a.ndim != 1:
             raise ShapeError(f"meshgrid: every input must be 1-D; input {i} has shape {a.shape}")
     return list(call(meshgrid_op, arrays, {"indexing": indexing}))
+
+
+def _grid_owner(i, n, indexing):
+    """The axis of the grids that input ``i`` varies along (with "xy" the first two inputs
+    own axes 1 and 0)."""
+    return 1 - i if indexing == "xy" and n > 1 and i < 2 else i
+
+
+def _meshgrid_vjp(g, ans, *xs, indexing="xy"):
+    # Grid i repeats input i along every axis but its own: sum over those.
+    gs = g if type(ans) is tuple else (g,)
+    n = len(xs)
+    return tuple(None if gi is None else
+                 F.sum(gi, axis=tuple(a for a in range(n) if a != _grid_owner(i, n, indexing)))
+                 for i, gi in enumerate(gs))
+
+
+def _meshgrid_jvp(tangents, ans, *xs, indexing="xy"):
+    # Grid i is input i broadcast along the other axes: so is its tangent.
+    grids = ans if type(ans) is tuple else (ans,)
+    n = len(xs)
+    out = []
+    for i, (t, grid) in enumerate(zip(tangents, grids)):
+        if t is None:
+            out.append(None)
+            continue
+        own = _grid_owner(i, n, indexing)
+        shape = tuple(d if a == own else 1 for a, d in enumerate(grid.shape))
+        out.append(F.broadcast_to(F.reshape(t, shape), grid.shape))
+    return tuple(out)
+
+
+defvjp(meshgrid, all_inputs=_meshgrid_vjp)
+defjvp(meshgrid, all_inputs=_meshgrid_jvp)
 
 
 def _triangle(op, x, k):
@@ -464,51 +502,14 @@ def triu(x, /, *, k=0) -> Tensor:
     return _triangle(triu_op, x, k)
 
 
-def reshape_any(x, shape):
-    from .manipulation import reshape
-    return reshape(x, shape)
-
-
-def broadcast_to(x, shape):
-    from .manipulation import broadcast_to as _b
-    return _b(x, shape)
+# Linear maps that keep a triangle: each is its own adjoint.
+defvjp(tril, lambda g, ans, x, *, k: tril(g, k=k))
+defjvp(tril, linear(tril_op))
+defvjp(triu, lambda g, ans, x, *, k: triu(g, k=k))
+defjvp(triu, linear(triu_op))
 
 
 __all__ = ["asarray", "constant", "tensor", "zeros", "ones", "empty", "full", "arange",
            "linspace", "eye", "zeros_like", "ones_like", "empty_like", "full_like", "astype",
            "cast", "from_dlpack", "meshgrid", "tril", "triu"]
 
-
-# -- gradients -----------------------------------------------------------------------------------
-# rule(g, ans, *inputs, **params) -> that input's gradient, in eagerflow ops (issue #3). The
-# engine casts a gradient to its input's dtype (tape._fit): astype's rule only has to drop
-# the imaginary part when a real tensor was cast to complex (a cast to an integer dtype gives
-# no gradient: the engine blocks integer results).
-from .._registry import defvjp  # noqa: E402
-
-
-def _astype_vjp(g, ans, x, *, dtype):
-    if g._dtype.kind == "c" and x._dtype.kind != "c":
-        from .elementwise import real
-        return real(g)
-    return g
-
-
-def _meshgrid_vjp(g, ans, *xs, indexing="xy"):
-    # Grid i repeats input i along every axis but its own: sum over those. With "xy" the
-    # first two inputs own axes 1 and 0.
-    from .statistical import sum as ef_sum
-    gs = g if type(ans) is tuple else (g,)
-    n = len(xs)
-    out = []
-    for i, gi in enumerate(gs):
-        own = 1 - i if indexing == "xy" and n > 1 and i < 2 else i
-        out.append(None if gi is None else
-                   ef_sum(gi, axis=tuple(a for a in range(n) if a != own)))
-    return tuple(out)
-
-
-defvjp(astype, _astype_vjp)
-defvjp(meshgrid, all_inputs=_meshgrid_vjp)
-defvjp(tril, lambda g, ans, x, *, k: tril(g, k=k))
-defvjp(triu, lambda g, ans, x, *, k: triu(g, k=k))

@@ -3,20 +3,33 @@
 Names and argument order are the standard's; each op's dtype rule is one of ``_rules``'s.
 Binary ops broadcast and accept a Python scalar on either side (weak: it takes the tensor's
 dtype). ``clip`` is the one general op here (three inputs, the result keeps x's dtype).
-Gradient rules for these ops live with the autodiff module's table.
+
+Each op is followed by its gradient rules: ``defvjp`` (reverse mode: the conjugate of the
+local derivative for complex inputs, PyTorch's and TensorFlow's convention) and ``defjvp``
+(forward mode: the linear map itself, so holomorphic functions take no conjugate). See
+``_grad_util`` for the conventions.
 """
 
 from __future__ import annotations
+
+import cmath as _cmath
+import math as _math
 
 import numpy as np
 
 from .._dispatch import as_tensor_arg, call
 from .._dtypes import iinfo, promote_types
 from .._errors import DTypeError
-from .._registry import defop
+from .._registry import F, defjvp, defop, defvjp
 from .._tensor import Tensor
 from . import _rules as R
 from ._define import binary, public, unary
+from ._grad_util import cj, identity, select
+
+
+def _negated(g, ans, *inputs):
+    return -g
+
 
 # -- arithmetic --------------------------------------------------------------------------------
 add = binary("add", R.numeric, "Sum x1 + x2, element-wise.", example="""
@@ -24,16 +37,25 @@ add = binary("add", R.numeric, "Sum x1 + x2, element-wise.", example="""
     >>> ef.add(ef.constant([1, 2]), 10)
     ef.Tensor([11, 12], shape=(2,), dtype=int64, device='cpu:0')
 """)
+defvjp(add, identity, identity)
+defjvp(add, identity, identity)
+
 subtract = binary("subtract", R.numeric, "Difference x1 - x2, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.subtract(ef.constant([5, 3]), ef.constant([1, 4]))
     ef.Tensor([ 4, -1], shape=(2,), dtype=int64, device='cpu:0')
 """)
+defvjp(subtract, identity, _negated)
+defjvp(subtract, identity, _negated)
+
 multiply = binary("multiply", R.numeric, "Product x1 * x2, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.multiply(ef.constant([1.5, 2.0]), 2)
     ef.Tensor([3., 4.], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(multiply, lambda g, ans, x, y: g * cj(y), lambda g, ans, x, y: g * cj(x))
+defjvp(multiply, lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t)
+
 divide = binary("divide", R.true_divide, """True division x1 / x2, element-wise.
 
     Integer inputs give the default float dtype (float32), as in PyTorch and JAX.""", example="""
@@ -41,18 +63,26 @@ divide = binary("divide", R.true_divide, """True division x1 / x2, element-wise.
     >>> ef.divide(ef.constant([3, 4]), 2)
     ef.Tensor([1.5, 2. ], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(divide, lambda g, ans, x, y: g / cj(y), lambda g, ans, x, y: -g * cj(ans / y))
+defjvp(divide, lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * (ans / y))
+
 floor_divide = binary("floor_divide", R.real_numeric, "Floor division x1 // x2, element-wise.",
                       differentiable=False, example="""
     >>> import eagerflow_core as ef
     >>> ef.floor_divide(ef.constant([7, -7]), 2)
     ef.Tensor([ 3, -4], shape=(2,), dtype=int64, device='cpu:0')
 """)
+
 remainder = binary("remainder", R.real_numeric,
                    "Remainder of x1 / x2 with the sign of x2 (Python's %), element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.remainder(ef.constant([7, -7]), 3)
     ef.Tensor([1, 2], shape=(2,), dtype=int64, device='cpu:0')
 """)
+# x1 - floor(x1 / x2) * x2, where the floor is locally constant
+defvjp(remainder, identity, lambda g, ans, x, y: -g * floor_divide(x, y))
+defjvp(remainder, identity, lambda t, ans, x, y: -t * floor_divide(x, y))
+
 pow = binary("pow", R.numeric, """x1 raised to the power x2, element-wise.
 
     An integer raised to a negative integer power is an error; cast x1 to a float first.""",
@@ -61,26 +91,59 @@ pow = binary("pow", R.numeric, """x1 raised to the power x2, element-wise.
     >>> ef.pow(ef.constant([2.0, 3.0]), 2)
     ef.Tensor([4., 9.], shape=(2,), dtype=float32, device='cpu:0')
 """)
+
+
+def _pow_log(x, ans):
+    """d(x**y)/dy = x**y log x; where x == 0 the limit (for y > 0) is 0, not 0 * -inf."""
+    if not isinstance(x, Tensor):  # 2.0 ** y: a Python base keeps full precision
+        if isinstance(x, complex) or x <= 0:
+            return ans * (_cmath.log(x) if x else 0.0)
+        return ans * _math.log(x)
+    return F.where(x == 0, 0, ans * log(F.where(x == 0, 1, x)))
+
+
+def _pow_exponent_jvp(t, ans, x, y):
+    d = _pow_log(x, ans)
+    # A negative Python base of a real power: the real part, as the reverse rule's is taken.
+    return t * (real(d) if d.dtype.kind == "c" and ans.dtype.kind != "c" else d)
+
+
+defvjp(pow, lambda g, ans, x, y: g * cj(y * pow(x, y - 1)),
+       lambda g, ans, x, y: g * cj(_pow_log(x, ans)))
+defjvp(pow, lambda t, ans, x, y: t * (y * pow(x, y - 1)), _pow_exponent_jvp)
+
 negative = unary("negative", R.numeric, "Negation -x, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.negative(ef.constant([1, -2]))
     ef.Tensor([-1,  2], shape=(2,), dtype=int64, device='cpu:0')
 """)
+defvjp(negative, _negated)
+defjvp(negative, _negated)
+
 positive = unary("positive", R.numeric, "+x (a copy of x), element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.positive(ef.constant([1.5, -2.0]))
     ef.Tensor([ 1.5, -2. ], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(positive, identity)
+defjvp(positive, identity)
+
 square = unary("square", R.numeric, "x * x, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.square(ef.constant([1.5, -2.0]))
     ef.Tensor([2.25, 4.  ], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(square, lambda g, ans, x: g * 2 * cj(x))
+defjvp(square, lambda t, ans, x: t * 2 * x)
+
 reciprocal = unary("reciprocal", R.floating, "1 / x, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.reciprocal(ef.constant([2.0, 0.0]))
     ef.Tensor([0.5, inf], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(reciprocal, lambda g, ans, x: -g * cj(ans * ans))
+defjvp(reciprocal, lambda t, ans, x: -t * (ans * ans))
+
 abs = unary("abs", R.to_real, """Absolute value |x|, element-wise.
 
     For complex x it is the modulus, of the matching real dtype (complex64 gives float32).""",
@@ -91,6 +154,18 @@ abs = unary("abs", R.to_real, """Absolute value |x|, element-wise.
     >>> ef.abs(ef.constant([3 + 4j]))
     ef.Tensor([5.], shape=(1,), dtype=float32, device='cpu:0')
 """)
+
+
+def _abs_jvp(t, ans, x):
+    # |z| is not holomorphic: d|z| = Re(conj(z / |z|) dz), 0 at 0 (the reverse rule's g * z/|z|)
+    if x.dtype.kind != "c":
+        return t * sign(x)
+    return real(conj(sign(x)) * t)
+
+
+defvjp(abs, lambda g, ans, x: g * sign(x))
+defjvp(abs, _abs_jvp)
+
 sign = unary("sign", R.numeric, "Sign of x (-1, 0 or 1; x/|x| for complex), element-wise.",
              example="""
     >>> import eagerflow_core as ef
@@ -99,18 +174,40 @@ sign = unary("sign", R.numeric, "Sign of x (-1, 0 or 1; x/|x| for complex), elem
     >>> ef.sign(ef.constant([3 + 4j]))
     ef.Tensor([0.6+0.8j], shape=(1,), dtype=complex64, device='cpu:0')
 """)
+
+
+# Real sign is flat (zero almost everywhere); complex sign z/|z| is smooth off 0: d(z/|z|)
+# projects out the radial part, (dz - Re(conj(s) dz) s) / |z|, a real-linear map equal to its
+# own adjoint, so both rules have one form.
+def _sign_rule(g, ans, x):
+    if x.dtype.kind != "c":
+        return None
+    return F.where(x == 0, 0, (g - real(conj(g) * ans) * ans) / F.where(x == 0, 1, abs(x)))
+
+
+defvjp(sign, _sign_rule)
+defjvp(sign, _sign_rule)
+
 maximum = binary("maximum", R.real_numeric, "Larger of x1 and x2, element-wise (NaN wins).",
                  example="""
     >>> import eagerflow_core as ef
     >>> ef.maximum(ef.constant([1.0, 3.0, ef.nan]), 2.0)
     ef.Tensor([ 2.,  3., nan], shape=(3,), dtype=float32, device='cpu:0')
 """)
+# Ties go to x1; a choice is its own adjoint, so both rules have one form.
+_max_x1, _max_x2 = lambda g, ans, x, y: select(x >= y, g), lambda g, ans, x, y: select(x < y, g)
+defvjp(maximum, _max_x1, _max_x2)
+defjvp(maximum, _max_x1, _max_x2)
+
 minimum = binary("minimum", R.real_numeric, "Smaller of x1 and x2, element-wise (NaN wins).",
                  example="""
     >>> import eagerflow_core as ef
     >>> ef.minimum(ef.constant([1, 5]), 3)
     ef.Tensor([1, 3], shape=(2,), dtype=int64, device='cpu:0')
 """)
+_min_x1, _min_x2 = lambda g, ans, x, y: select(x <= y, g), lambda g, ans, x, y: select(x > y, g)
+defvjp(minimum, _min_x1, _min_x2)
+defjvp(minimum, _min_x1, _min_x2)
 
 # -- exponentials and logarithms ---------------------------------------------------------------
 exp = unary("exp", R.floating, "Exponential e**x, element-wise.", example="""
@@ -118,42 +215,68 @@ exp = unary("exp", R.floating, "Exponential e**x, element-wise.", example="""
     >>> ef.exp(ef.constant([0.0, 1.0]))
     ef.Tensor([1.      , 2.718282], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(exp, lambda g, ans, x: g * cj(ans))
+defjvp(exp, lambda t, ans, x: t * ans)
+
 expm1 = unary("expm1", R.floating, "e**x - 1, accurate for small x, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.expm1(ef.constant([1e-10]))
     ef.Tensor([1.e-10], shape=(1,), dtype=float32, device='cpu:0')
 """)
+defvjp(expm1, lambda g, ans, x: g * cj(ans + 1))
+defjvp(expm1, lambda t, ans, x: t * (ans + 1))
+
 log = unary("log", R.floating, "Natural logarithm, element-wise (log(0) is -inf).", example="""
     >>> import eagerflow_core as ef
     >>> ef.log(ef.constant([1.0, 0.0, -1.0]))
     ef.Tensor([  0., -inf,  nan], shape=(3,), dtype=float32, device='cpu:0')
 """)
+defvjp(log, lambda g, ans, x: g / cj(x))
+defjvp(log, lambda t, ans, x: t / x)
+
 log1p = unary("log1p", R.floating, "log(1 + x), accurate for small x, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.log1p(ef.constant([1e-10]))
     ef.Tensor([1.e-10], shape=(1,), dtype=float32, device='cpu:0')
 """)
+defvjp(log1p, lambda g, ans, x: g / cj(x + 1))
+defjvp(log1p, lambda t, ans, x: t / (x + 1))
+
 log2 = unary("log2", R.floating, "Base-2 logarithm, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.log2(ef.constant([8.0, 0.5]))
     ef.Tensor([ 3., -1.], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(log2, lambda g, ans, x: g / cj(x * _math.log(2.0)))
+defjvp(log2, lambda t, ans, x: t / (x * _math.log(2.0)))
+
 log10 = unary("log10", R.floating, "Base-10 logarithm, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.log10(ef.constant([1, 10]))
     ef.Tensor([0., 1.], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(log10, lambda g, ans, x: g / cj(x * _math.log(10.0)))
+defjvp(log10, lambda t, ans, x: t / (x * _math.log(10.0)))
+
 logaddexp = binary("logaddexp", R.real_floating,
                    "log(exp(x1) + exp(x2)) without overflow, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.logaddexp(ef.constant([0.0, 100.0]), 100.0)
     ef.Tensor([100.      , 100.693146], shape=(2,), dtype=float32, device='cpu:0')
 """)
+# Real only, as are atan2, hypot and copysign: each rule is g (or t) times a real partial
+# derivative, so the reverse and forward rules have one form.
+_lae_x1, _lae_x2 = lambda g, ans, x, y: g * exp(x - ans), lambda g, ans, x, y: g * exp(y - ans)
+defvjp(logaddexp, _lae_x1, _lae_x2)
+defjvp(logaddexp, _lae_x1, _lae_x2)
+
 sqrt = unary("sqrt", R.floating, "Square root, element-wise (NaN for x < 0 real).", example="""
     >>> import eagerflow_core as ef
     >>> ef.sqrt(ef.constant([4.0, 0.25]))
     ef.Tensor([2. , 0.5], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(sqrt, lambda g, ans, x: g / cj(ans * 2))
+defjvp(sqrt, lambda t, ans, x: t / (ans * 2))
 
 # -- trigonometric and hyperbolic --------------------------------------------------------------
 sin = unary("sin", R.floating, "Sine, element-wise (radians).", example="""
@@ -161,75 +284,119 @@ sin = unary("sin", R.floating, "Sine, element-wise (radians).", example="""
     >>> ef.sin(ef.constant([0.0, ef.pi / 2]))
     ef.Tensor([0., 1.], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(sin, lambda g, ans, x: g * cj(cos(x)))
+defjvp(sin, lambda t, ans, x: t * cos(x))
+
 cos = unary("cos", R.floating, "Cosine, element-wise (radians).", example="""
     >>> import eagerflow_core as ef
     >>> ef.cos(ef.constant([0.0, ef.pi]))
     ef.Tensor([ 1., -1.], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(cos, lambda g, ans, x: -g * cj(sin(x)))
+defjvp(cos, lambda t, ans, x: -t * sin(x))
+
 tan = unary("tan", R.floating, "Tangent, element-wise (radians).", example="""
     >>> import eagerflow_core as ef
     >>> ef.tan(ef.constant([0.0, -0.0]))
     ef.Tensor([ 0., -0.], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(tan, lambda g, ans, x: g * cj(ans * ans + 1))
+defjvp(tan, lambda t, ans, x: t * (ans * ans + 1))
+
 asin = unary("asin", R.floating, "Inverse sine, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.asin(ef.constant([0.0, 1.0]))
     ef.Tensor([0.       , 1.5707964], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(asin, lambda g, ans, x: g / cj(sqrt(1 - x * x)))
+defjvp(asin, lambda t, ans, x: t / sqrt(1 - x * x))
+
 acos = unary("acos", R.floating, "Inverse cosine, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.acos(ef.constant([1.0, -1.0]))
     ef.Tensor([0.       , 3.1415927], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(acos, lambda g, ans, x: -g / cj(sqrt(1 - x * x)))
+defjvp(acos, lambda t, ans, x: -t / sqrt(1 - x * x))
+
 atan = unary("atan", R.floating, "Inverse tangent, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.atan(ef.constant([0.0, ef.inf]))
     ef.Tensor([0.       , 1.5707964], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(atan, lambda g, ans, x: g / cj(x * x + 1))
+defjvp(atan, lambda t, ans, x: t / (x * x + 1))
+
 atan2 = binary("atan2", R.real_floating,
                "Angle of the point (x2, x1), quadrant-aware, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.atan2(ef.constant([1.0, -1.0]), -1.0)
     ef.Tensor([ 2.3561945, -2.3561945], shape=(2,), dtype=float32, device='cpu:0')
 """)
+_atan2_x1 = lambda g, ans, x, y: g * y / (x * x + y * y)
+_atan2_x2 = lambda g, ans, x, y: -g * x / (x * x + y * y)
+defvjp(atan2, _atan2_x1, _atan2_x2)
+defjvp(atan2, _atan2_x1, _atan2_x2)
+
 sinh = unary("sinh", R.floating, "Hyperbolic sine, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.sinh(ef.constant([0.0, -ef.inf]))
     ef.Tensor([  0., -inf], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(sinh, lambda g, ans, x: g * cj(cosh(x)))
+defjvp(sinh, lambda t, ans, x: t * cosh(x))
+
 cosh = unary("cosh", R.floating, "Hyperbolic cosine, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.cosh(ef.constant([0.0, -ef.inf]))
     ef.Tensor([ 1., inf], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(cosh, lambda g, ans, x: g * cj(sinh(x)))
+defjvp(cosh, lambda t, ans, x: t * sinh(x))
+
 tanh = unary("tanh", R.floating, "Hyperbolic tangent, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.tanh(ef.constant([0.0, ef.inf]))
     ef.Tensor([0., 1.], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(tanh, lambda g, ans, x: g * cj(1 - ans * ans))
+defjvp(tanh, lambda t, ans, x: t * (1 - ans * ans))
+
 asinh = unary("asinh", R.floating, "Inverse hyperbolic sine, element-wise.", example="""
     >>> import eagerflow_core as ef
     >>> ef.asinh(ef.constant([0.0, -ef.inf]))
     ef.Tensor([  0., -inf], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(asinh, lambda g, ans, x: g / cj(sqrt(x * x + 1)))
+defjvp(asinh, lambda t, ans, x: t / sqrt(x * x + 1))
+
 acosh = unary("acosh", R.floating, "Inverse hyperbolic cosine, element-wise (x >= 1).",
               example="""
     >>> import eagerflow_core as ef
     >>> ef.acosh(ef.constant([1.0, 0.5]))
     ef.Tensor([ 0., nan], shape=(2,), dtype=float32, device='cpu:0')
 """)
+defvjp(acosh, lambda g, ans, x: g / cj(sqrt(x * x - 1)))
+defjvp(acosh, lambda t, ans, x: t / sqrt(x * x - 1))
+
 atanh = unary("atanh", R.floating, "Inverse hyperbolic tangent, element-wise (|x| <= 1).",
               example="""
     >>> import eagerflow_core as ef
     >>> ef.atanh(ef.constant([0.0, 1.0, -1.0]))
     ef.Tensor([  0.,  inf, -inf], shape=(3,), dtype=float32, device='cpu:0')
 """)
+defvjp(atanh, lambda g, ans, x: g / cj(1 - x * x))
+defjvp(atanh, lambda t, ans, x: t / (1 - x * x))
+
 hypot = binary("hypot", R.real_floating, "sqrt(x1**2 + x2**2) without overflow, element-wise.",
                example="""
     >>> import eagerflow_core as ef
     >>> ef.hypot(ef.constant([3.0, 3e30]), 4.0)
     ef.Tensor([5.e+00, 3.e+30], shape=(2,), dtype=float32, device='cpu:0')
 """)
+_hypot_x1, _hypot_x2 = lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans
+defvjp(hypot, _hypot_x1, _hypot_x2)
+defjvp(hypot, _hypot_x1, _hypot_x2)
 
 # -- rounding ----------------------------------------------------------------------------------
 floor = unary("floor", R.real_numeric,
@@ -239,6 +406,7 @@ floor = unary("floor", R.real_numeric,
     >>> ef.floor(ef.constant([-1.5, 1.5]))
     ef.Tensor([-2.,  1.], shape=(2,), dtype=float32, device='cpu:0')
 """)
+
 ceil = unary("ceil", R.real_numeric,
              "Smallest integer >= x, element-wise (integers pass through).",
              differentiable=False, example="""
@@ -246,12 +414,14 @@ ceil = unary("ceil", R.real_numeric,
     >>> ef.ceil(ef.constant([-1.5, 1.5]))
     ef.Tensor([-1.,  2.], shape=(2,), dtype=float32, device='cpu:0')
 """)
+
 trunc = unary("trunc", R.real_numeric, "x rounded towards zero, element-wise.",
               differentiable=False, example="""
     >>> import eagerflow_core as ef
     >>> ef.trunc(ef.constant([-1.5, 1.5]))
     ef.Tensor([-1.,  1.], shape=(2,), dtype=float32, device='cpu:0')
 """)
+
 round = unary("round", R.numeric, """x rounded to the nearest integer, ties to even, element-wise.
 
     Complex x has its real and imaginary parts rounded separately.""",
@@ -268,6 +438,22 @@ copysign = binary("copysign", R.real_floating, "|x1| with the sign of x2, elemen
     >>> ef.copysign(ef.constant([1.0, -2.0]), -0.0)
     ef.Tensor([-1., -2.], shape=(2,), dtype=float32, device='cpu:0')
 """)
+
+
+def _sign_of(y):
+    """+1 where y's sign bit is clear, -1 where set (so -0.0 counts as negative)."""
+    if not isinstance(y, Tensor):
+        return -1.0 if _math.copysign(1.0, y) < 0 else 1.0
+    return 1 - 2 * signbit(y).astype(y.dtype)
+
+
+def _copysign_x1(g, ans, x, y):
+    return g * sign(x) * _sign_of(y)
+
+
+defvjp(copysign, _copysign_x1, None)  # flat in x2 (almost everywhere)
+defjvp(copysign, _copysign_x1, None)
+
 nextafter = binary("nextafter", R.real_floating,
                    "Next representable value after x1 towards x2, element-wise.",
                    differentiable=False, example="""
@@ -275,24 +461,28 @@ nextafter = binary("nextafter", R.real_floating,
     >>> ef.nextafter(ef.constant([1.0]), 2.0)
     ef.Tensor([1.0000001], shape=(1,), dtype=float32, device='cpu:0')
 """)
+
 signbit = unary("signbit", R.predicate_real, "True where the sign bit of x is set (-0.0 too).",
                 differentiable=False, example="""
     >>> import eagerflow_core as ef
     >>> ef.signbit(ef.constant([-0.0, 0.0, -1.0]))
     ef.Tensor([ True, False,  True], shape=(3,), dtype=bool, device='cpu:0')
 """)
+
 isnan = unary("isnan", R.predicate, "True where x is NaN (either part, for complex).",
               differentiable=False, example="""
     >>> import eagerflow_core as ef
     >>> ef.isnan(ef.constant([1.0, ef.nan]))
     ef.Tensor([False,  True], shape=(2,), dtype=bool, device='cpu:0')
 """)
+
 isinf = unary("isinf", R.predicate, "True where x is +inf or -inf (either part, for complex).",
               differentiable=False, example="""
     >>> import eagerflow_core as ef
     >>> ef.isinf(ef.constant([ef.inf, -ef.inf, 1.0]))
     ef.Tensor([ True,  True, False], shape=(3,), dtype=bool, device='cpu:0')
 """)
+
 isfinite = unary("isfinite", R.predicate, "True where x is neither NaN nor infinite.",
                  differentiable=False, example="""
     >>> import eagerflow_core as ef
@@ -306,79 +496,26 @@ real = unary("real", R.to_real, "Real part, element-wise (real inputs pass throu
     >>> ef.real(ef.constant([1 + 2j]))
     ef.Tensor([1.], shape=(1,), dtype=float32, device='cpu:0')
 """)
+# real, imag and conj are real-linear but not holomorphic: each forward rule is the map itself.
+defvjp(real, lambda g, ans, x: g if x.dtype.kind != "c" else g * (1 + 0j))
+defjvp(real, lambda t, ans, x: t if x.dtype.kind != "c" else real(t))
+
 imag = unary("imag", R.to_real, "Imaginary part, element-wise (zero for real inputs).", example="""
     >>> import eagerflow_core as ef
     >>> ef.imag(ef.constant([1 + 2j]))
     ef.Tensor([2.], shape=(1,), dtype=float32, device='cpu:0')
 """)
+defvjp(imag, lambda g, ans, x: None if x.dtype.kind != "c" else g * 1j)
+defjvp(imag, lambda t, ans, x: None if x.dtype.kind != "c" else imag(t))
+
 conj = unary("conj", R.numeric, "Complex conjugate, element-wise (real inputs pass through).",
              example="""
     >>> import eagerflow_core as ef
     >>> ef.conj(ef.constant([1 + 2j]))
     ef.Tensor([1.-2.j], shape=(1,), dtype=complex64, device='cpu:0')
 """)
-
-# -- comparisons -------------------------------------------------------------------------------
-equal = binary("equal", R.compare, "x1 == x2, element-wise.", differentiable=False, example="""
-    >>> import eagerflow_core as ef
-    >>> ef.equal(ef.constant([1, 2]), 2)
-    ef.Tensor([False,  True], shape=(2,), dtype=bool, device='cpu:0')
-""")
-not_equal = binary("not_equal", R.compare, "x1 != x2, element-wise.", differentiable=False,
-                   example="""
-    >>> import eagerflow_core as ef
-    >>> ef.not_equal(ef.constant([1, 2]), 2)
-    ef.Tensor([ True, False], shape=(2,), dtype=bool, device='cpu:0')
-""")
-less = binary("less", R.compare_real, "x1 < x2, element-wise.", differentiable=False, example="""
-    >>> import eagerflow_core as ef
-    >>> ef.less(ef.constant([1, 2, 3]), 2)
-    ef.Tensor([ True, False, False], shape=(3,), dtype=bool, device='cpu:0')
-""")
-less_equal = binary("less_equal", R.compare_real, "x1 <= x2, element-wise.",
-                    differentiable=False, example="""
-    >>> import eagerflow_core as ef
-    >>> ef.less_equal(ef.constant([1, 2, 3]), 2)
-    ef.Tensor([ True,  True, False], shape=(3,), dtype=bool, device='cpu:0')
-""")
-greater = binary("greater", R.compare_real, "x1 > x2, element-wise.", differentiable=False,
-                 example="""
-    >>> import eagerflow_core as ef
-    >>> ef.greater(ef.constant([1, 2, 3]), 2)
-    ef.Tensor([False, False,  True], shape=(3,), dtype=bool, device='cpu:0')
-""")
-greater_equal = binary("greater_equal", R.compare_real, "x1 >= x2, element-wise.",
-                       differentiable=False, example="""
-    >>> import eagerflow_core as ef
-    >>> ef.greater_equal(ef.constant([1, 2, 3]), 2)
-    ef.Tensor([False,  True,  True], shape=(3,), dtype=bool, device='cpu:0')
-""")
-
-# -- logical -----------------------------------------------------------------------------------
-logical_and = binary("logical_and", R.logical, "x1 and x2 (nonzero is True), element-wise.",
-                     differentiable=False, example="""
-    >>> import eagerflow_core as ef
-    >>> ef.logical_and(ef.constant([True, True, False]), ef.constant([True, False, False]))
-    ef.Tensor([ True, False, False], shape=(3,), dtype=bool, device='cpu:0')
-""")
-logical_or = binary("logical_or", R.logical, "x1 or x2, element-wise.", differentiable=False,
-                    example="""
-    >>> import eagerflow_core as ef
-    >>> ef.logical_or(ef.constant([True, True, False]), ef.constant([True, False, False]))
-    ef.Tensor([ True,  True, False], shape=(3,), dtype=bool, device='cpu:0')
-""")
-logical_xor = binary("logical_xor", R.logical, "x1 xor x2, element-wise.", differentiable=False,
-                     example="""
-    >>> import eagerflow_core as ef
-    >>> ef.logical_xor(ef.constant([True, True, False]), ef.constant([True, False, False]))
-    ef.Tensor([False,  True, False], shape=(3,), dtype=bool, device='cpu:0')
-""")
-logical_not = unary("logical_not", R.logical, "not x, element-wise.", differentiable=False,
-                    example="""
-    >>> import eagerflow_core as ef
-    >>> ef.logical_not(ef.constant([True, False]))
-    ef.Tensor([False,  True], shape=(2,), dtype=bool, device='cpu:0')
-""")
+defvjp(conj, lambda g, ans, x: cj(g))
+defjvp(conj, lambda t, ans, x: cj(t))
 
 # -- bitwise -----------------------------------------------------------------------------------
 bitwise_and = binary("bitwise_and", R.integer_or_bool, "x1 & x2, element-wise.",
@@ -471,126 +608,24 @@ def clip(x, /, min=None, max=None) -> Tensor:
     return call(clip_op, (x, _clip_scalar(x, min, "min"), _clip_scalar(x, max, "max")))
 
 
+# Each element comes from one of x, min, max: the rules choose, and a choice is its own
+# adjoint, so the reverse and forward rules have one form.
+def _clip_x(g, ans, x, lo, hi):
+    return select(ans == x, g)  # elements the bounds left alone (ties go to x, like TF)
+
+
+def _clip_lo(g, ans, x, lo, hi):
+    return select((ans != x) & (ans == lo), g)
+
+
+def _clip_hi(g, ans, x, lo, hi):
+    return select(ans != x if lo is None else (ans != x) & (ans != lo), g)
+
+
+defvjp(clip, _clip_x, _clip_lo, _clip_hi)
+defjvp(clip, _clip_x, _clip_lo, _clip_hi)
+
+
 __all__ = [name for name, value in list(globals().items())
            if hasattr(value, "op") and not name.startswith("_")]
 
-
-# -- gradients ---------------------------------------------------------------------------------
-# One rule per tensor input: rule(g, ans, *inputs) -> that input's gradient, in eagerflow ops
-# (so every backend gets them, and they differentiate again). For complex inputs the rules
-# use the conjugate (PyTorch's and TensorFlow's convention); _cj is free for real tensors.
-import cmath as _cmath  # noqa: E402
-import math as _math  # noqa: E402
-
-from .._registry import defjvp, defvjp  # noqa: E402
-
-
-def _cj(t):
-    if isinstance(t, Tensor):
-        return conj(t) if t.dtype.kind == "c" else t
-    return t.conjugate() if isinstance(t, complex) else t  # a Python scalar operand
-
-
-def _zero(g, ans, *inputs):
-    return None
-
-
-def _select(cond):
-    from .searching import where
-    return lambda g: where(cond, g, 0)
-
-
-defvjp(add, lambda g, ans, x, y: g, lambda g, ans, x, y: g)
-defvjp(subtract, lambda g, ans, x, y: g, lambda g, ans, x, y: -g)
-defvjp(multiply, lambda g, ans, x, y: g * _cj(y), lambda g, ans, x, y: g * _cj(x))
-defvjp(divide, lambda g, ans, x, y: g / _cj(y), lambda g, ans, x, y: -g * _cj(ans / y))
-defvjp(remainder, lambda g, ans, x, y: g, lambda g, ans, x, y: -g * floor_divide(x, y))
-defvjp(negative, lambda g, ans, x: -g)
-defvjp(positive, lambda g, ans, x: g)
-defvjp(square, lambda g, ans, x: g * 2 * _cj(x))
-defvjp(reciprocal, lambda g, ans, x: -g * _cj(ans * ans))
-defvjp(abs, lambda g, ans, x: g * sign(x))
-def _sign_vjp(g, ans, x):
-    # Real sign is flat (zero almost everywhere); complex sign z/|z| is smooth off 0:
-    # d(z/|z|) projects out the radial part: (g - Re(conj(g) s) s) / |z|.
-    if x.dtype.kind != "c":
-        return None
-    from .searching import where
-    return where(x == 0, 0, (g - real(conj(g) * ans) * ans) / where(x == 0, 1, abs(x)))
-
-
-defvjp(sign, _sign_vjp)
-defvjp(maximum, lambda g, ans, x, y: _select(x >= y)(g), lambda g, ans, x, y: _select(x < y)(g))
-defvjp(minimum, lambda g, ans, x, y: _select(x <= y)(g), lambda g, ans, x, y: _select(x > y)(g))
-
-
-def _pow_base(g, ans, x, y):
-    return g * _cj(y * pow(x, y - 1))
-
-
-def _pow_exponent(g, ans, x, y):
-    # d/dy x**y = x**y log x; where x == 0 the limit (for y > 0) is 0, not 0 * -inf.
-    from .searching import where
-    if not isinstance(x, Tensor):  # 2.0 ** y: a Python base keeps full precision
-        return g * _cj(ans * (_cmath.log(x) if x else 0.0)) if isinstance(x, complex) or x <= 0 \
-            else g * ans * _math.log(x)
-    safe = where(x == 0, 1, x)
-    return g * _cj(where(x == 0, 0, ans * log(safe)))
-
-
-defvjp(pow, _pow_base, _pow_exponent)
-
-defvjp(exp, lambda g, ans, x: g * _cj(ans))
-defjvp(exp, lambda t, ans, x: t * ans)
-defvjp(expm1, lambda g, ans, x: g * _cj(ans + 1))
-defvjp(log, lambda g, ans, x: g / _cj(x))
-defvjp(log1p, lambda g, ans, x: g / _cj(x + 1))
-defvjp(log2, lambda g, ans, x: g / _cj(x * _math.log(2.0)))
-defvjp(log10, lambda g, ans, x: g / _cj(x * _math.log(10.0)))
-defvjp(logaddexp, lambda g, ans, x, y: g * exp(x - ans), lambda g, ans, x, y: g * exp(y - ans))
-defvjp(sqrt, lambda g, ans, x: g / _cj(ans * 2))
-
-defvjp(sin, lambda g, ans, x: g * _cj(cos(x)))
-defvjp(cos, lambda g, ans, x: -g * _cj(sin(x)))
-defvjp(tan, lambda g, ans, x: g * _cj(ans * ans + 1))
-defvjp(asin, lambda g, ans, x: g / _cj(sqrt(1 - x * x)))
-defvjp(acos, lambda g, ans, x: -g / _cj(sqrt(1 - x * x)))
-defvjp(atan, lambda g, ans, x: g / _cj(x * x + 1))
-defvjp(atan2, lambda g, ans, x, y: g * y / (x * x + y * y),
-       lambda g, ans, x, y: -g * x / (x * x + y * y))
-defvjp(sinh, lambda g, ans, x: g * _cj(cosh(x)))
-defvjp(cosh, lambda g, ans, x: g * _cj(sinh(x)))
-defvjp(tanh, lambda g, ans, x: g * _cj(1 - ans * ans))
-defvjp(asinh, lambda g, ans, x: g / _cj(sqrt(x * x + 1)))
-defvjp(acosh, lambda g, ans, x: g / _cj(sqrt(x * x - 1)))
-defvjp(atanh, lambda g, ans, x: g / _cj(1 - x * x))
-defvjp(hypot, lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans)
-defvjp(copysign, lambda g, ans, x, y: g * sign(x) * _sign_of(y), _zero)
-defvjp(real, lambda g, ans, x: g if x.dtype.kind != "c" else g * (1 + 0j))
-defvjp(imag, lambda g, ans, x: None if x.dtype.kind != "c" else g * 1j)
-defvjp(conj, lambda g, ans, x: _cj(g))
-
-
-def _sign_of(y):
-    """+1 where y's sign bit is clear, -1 where set (so -0.0 counts as negative)."""
-    if not isinstance(y, Tensor):
-        return -1.0 if _math.copysign(1.0, y) < 0 else 1.0
-    return 1 - 2 * signbit(y).astype(y.dtype)
-
-
-def _clip_x_vjp(g, ans, x, lo, hi):
-    from .searching import where
-    return where(ans == x, g, 0)  # elements the bounds left alone (ties go to x, like TF)
-
-
-def _clip_lo_vjp(g, ans, x, lo, hi):
-    from .searching import where
-    return where((ans != x) & (ans == lo), g, 0)
-
-
-def _clip_hi_vjp(g, ans, x, lo, hi):
-    from .searching import where
-    return where((ans != x) & (ans != lo), g, 0)
-
-
-defvjp(clip, _clip_x_vjp, _clip_lo_vjp, _clip_hi_vjp)

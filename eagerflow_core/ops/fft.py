@@ -16,7 +16,8 @@ the default float (complex64 for the complex transforms); float16 and bfloat16 a
 in float32 (there is no 32-bit complex dtype). A complex input of ``rfft``/``ihfft``/``rfftn``,
 which the standard forbids, is a DTypeError.
 
-The transforms are linear, so their gradients are transforms too (one table at the end).
+The transforms are linear, so their gradients are transforms too: each pair of mutually
+adjoint transforms is followed by the rules of both.
 """
 
 from __future__ import annotations
@@ -28,12 +29,11 @@ import numpy as np
 from .._dispatch import as_tensor_arg, call
 from .._dtypes import as_dtype, complex64, complex128, default_float, float32, float64
 from .._errors import AxisError, DTypeError, InvalidArgumentError, ShapeError
-from .._registry import defop, defvjp
+from .._registry import F, defjvp, defop, defvjp
 from .._tensor import Tensor
 from . import _rules as R
 from ._define import public
-from .creation import asarray, astype, zeros
-from .manipulation import concat
+from ._grad_util import linear
 
 _NORMS = ("backward", "ortho", "forward")
 # The adjoint of a transform with norm N is the conjugate transform with the dual scaling:
@@ -68,7 +68,7 @@ def _complex_input(op, x) -> Tensor:
     x = _tensor(op, x)
     if x.dtype.kind == "c":
         return x
-    return astype(x, complex128 if x.dtype is float64 else complex64)
+    return F.astype(x, complex128 if x.dtype is float64 else complex64)
 
 
 def _real_input(op, x) -> Tensor:
@@ -81,7 +81,7 @@ def _real_input(op, x) -> Tensor:
                          f"ef.real(x) first)")
     if d is float32 or d is float64:
         return x
-    return astype(x, float32 if d.kind == "f" else default_float)
+    return F.astype(x, float32 if d.kind == "f" else default_float)
 
 
 # -- arguments ---------------------------------------------------------------------------------
@@ -208,6 +208,88 @@ hfft_op = _op("hfft", _c2r_dtype, _shape_1d)
 ihfft_op = _op("ihfft", _r2c_dtype, _shape_r2c)
 
 
+# -- what the gradient rules share -------------------------------------------------------------
+# Each transform is a linear map A (a DFT matrix, its first half, or its Hermitian extension,
+# after the input was zero-padded or trimmed to the transform's size), so its gradient is
+# A^H g, which is again a transform (with the dual norm) followed by the adjoint of the
+# padding or trimming. Complex inputs follow the conjugate convention (PyTorch's,
+# TensorFlow's); the rules are transforms, so they differentiate again. A transform's forward
+# rule is the transform of the tangent (it is linear).
+
+def _fit(t, axis, size):
+    """``t`` cut or zero-padded along ``axis`` to ``size``: the adjoint of trimming or padding
+    the input from ``size`` to t's length."""
+    have = t.shape[axis]
+    if have > size:
+        return t[(slice(None),) * axis + (slice(0, size),)]
+    if have < size:
+        pad = F.zeros(t.shape[:axis] + (size - have,) + t.shape[axis + 1:], dtype=t.dtype,
+                      device=t.device)
+        return F.concat([t, pad], axis=axis)
+    return t
+
+
+def _fit_all(t, axes, shape):
+    for ax in axes:
+        t = _fit(t, ax, shape[ax])
+    return t
+
+
+def _hermitian(t, n, axis, factor=2.0):
+    """``t`` (the n // 2 + 1 non-negative frequencies of an n-point real signal) with each
+    frequency that stands for itself and its mirror image multiplied by ``factor``: 2 is the
+    adjoint of extending a half spectrum to a Hermitian one (irfft, hfft)."""
+    m = t.shape[axis]
+    w = np.ones(m)
+    w[1:n - m + 1] = factor
+    w = w.reshape((m,) + (1,) * (t.ndim - axis - 1))
+    return t * F.asarray(w, dtype=R.real_dtype(t.dtype), device=t.device)
+
+
+def _c2c_vjp(adjoint):
+    def rule(g, ans, x, *, n, axis, norm):
+        return _fit(adjoint(g, axis=axis, norm=_DUAL[norm]), axis, x.shape[axis])
+    return rule
+
+
+def _r2c_vjp(adjoint):
+    # rfft keeps the first m = n // 2 + 1 outputs of a complex transform of a real input, so
+    # its adjoint is Re(ifft(g zero-padded to n points)). That is a complex-to-real transform
+    # of g whose doubled frequencies are halved: Re(sum_k<m g_k e^(i theta k)) = irfft(h) with
+    # h = g, h_k = g_k / 2 for the k that irfft mirrors (half the work of the complex ifft,
+    # and no padded copy). ihfft(x) = conj(rfft(x)) with the dual norm: its adjoint is hfft's.
+    def rule(g, ans, x, *, n, axis, norm):
+        full = adjoint(_hermitian(g, n, axis, 0.5), n=n, axis=axis, norm=_DUAL[norm])
+        return _fit(full, axis, x.shape[axis])
+    return rule
+
+
+def _c2r_vjp(adjoint):
+    # irfft(x) = ifft of x's Hermitian extension (the imaginary parts of the zero and Nyquist
+    # frequencies are ignored); hfft(x) = irfft(conj(x)) with the dual norm.
+    def rule(g, ans, x, *, n, axis, norm):
+        half = _hermitian(adjoint(g, axis=axis, norm=_DUAL[norm]), n, axis)
+        return _fit(half, axis, x.shape[axis])
+    return rule
+
+
+def _c2cn_vjp(adjoint):
+    def rule(g, ans, x, *, s, axes, norm):
+        return _fit_all(adjoint(g, axes=axes, norm=_DUAL[norm]), axes, x.shape)
+    return rule
+
+
+def _rfftn_vjp(g, ans, x, *, s, axes, norm):
+    # as rfft's, with the c2c transforms over the other axes commuting with the weights
+    full = irfftn(_hermitian(g, s[-1], axes[-1], 0.5), s=s, axes=axes, norm=_DUAL[norm])
+    return _fit_all(full, axes, x.shape)
+
+
+def _irfftn_vjp(g, ans, x, *, s, axes, norm):
+    half = _hermitian(rfftn(g, axes=axes, norm=_DUAL[norm]), s[-1], axes[-1])
+    return _fit_all(half, axes, x.shape)
+
+
 # -- complex to complex ------------------------------------------------------------------------
 
 @public(fft_op)
@@ -235,10 +317,16 @@ def ifft(x, /, *, n=None, axis=-1, norm="backward") -> Tensor:
     return call(ifft_op, (x,), _one_axis(ifft_op, x, n, axis, norm))
 
 
+defvjp(fft, _c2c_vjp(ifft))
+defjvp(fft, linear(fft_op))
+defvjp(ifft, _c2c_vjp(fft))
+defjvp(ifft, linear(ifft_op))
+
+
 def _transform_nd(op, x, s, axes, norm, half=False):
     params = _many_axes(op, x, s, axes, norm, half)
     if not params["axes"]:  # nothing to transform: the input, in the result's dtype
-        return astype(x, op.dtype_rule(x.dtype))
+        return F.astype(x, op.dtype_rule(x.dtype))
     return call(op, (x,), params)
 
 
@@ -267,6 +355,12 @@ def ifftn(x, /, *, s=None, axes=None, norm="backward") -> Tensor:
     return _transform_nd(ifftn_op, _complex_input(ifftn_op, x), s, axes, norm)
 
 
+defvjp(fftn, _c2cn_vjp(ifftn))
+defjvp(fftn, linear(fftn_op))
+defvjp(ifftn, _c2cn_vjp(fftn))
+defjvp(ifftn, linear(ifftn_op))
+
+
 # -- real input, Hermitian output ----------------------------------------------------------------
 
 @public(rfft_op)
@@ -293,6 +387,12 @@ def irfft(x, /, *, n=None, axis=-1, norm="backward") -> Tensor:
     """
     x = _complex_input(irfft_op, x)
     return call(irfft_op, (x,), _one_axis(irfft_op, x, n, axis, norm, half=True))
+
+
+defvjp(rfft, _r2c_vjp(irfft))
+defjvp(rfft, linear(rfft_op))
+defvjp(irfft, _c2r_vjp(rfft))
+defjvp(irfft, linear(irfft_op))
 
 
 @public(rfftn_op)
@@ -329,6 +429,12 @@ def irfftn(x, /, *, s=None, axes=None, norm="backward") -> Tensor:
     return call(irfftn_op, (x,), params)
 
 
+defvjp(rfftn, _rfftn_vjp)
+defjvp(rfftn, linear(rfftn_op))
+defvjp(irfftn, _irfftn_vjp)
+defjvp(irfftn, linear(irfftn_op))
+
+
 @public(hfft_op)
 def hfft(x, /, *, n=None, axis=-1, norm="backward") -> Tensor:
     """Discrete Fourier transform of a Hermitian signal given by its first half: ``n`` real
@@ -353,6 +459,12 @@ def ihfft(x, /, *, n=None, axis=-1, norm="backward") -> Tensor:
     """
     x = _real_input(ihfft_op, x)
     return call(ihfft_op, (x,), _one_axis(ihfft_op, x, n, axis, norm))
+
+
+defvjp(hfft, _c2r_vjp(ihfft))     # conj(rfft(g)) = ihfft(g) with the dual norm
+defjvp(hfft, linear(hfft_op))
+defvjp(ihfft, _r2c_vjp(hfft))
+defjvp(ihfft, linear(ihfft_op))
 
 
 # -- frequencies and shifts -------------------------------------------------------------------
@@ -452,100 +564,11 @@ def ifftshift(x, /, *, axes=None) -> Tensor:
     return call(ifftshift_op, (x,), {"axes": _axes(ifftshift_op, x, axes)})
 
 
+defvjp(fftshift, lambda g, ans, x, *, axes: ifftshift(g, axes=axes))
+defjvp(fftshift, linear(fftshift_op))
+defvjp(ifftshift, lambda g, ans, x, *, axes: fftshift(g, axes=axes))
+defjvp(ifftshift, linear(ifftshift_op))
+
+
 __all__ = ["fft", "fftfreq", "fftn", "fftshift", "hfft", "ifft", "ifftn", "ifftshift", "ihfft",
            "irfft", "irfftn", "rfft", "rfftfreq", "rfftn"]
-
-
-# -- gradient rules ----------------------------------------------------------------------------
-# Each transform is a linear map A (a DFT matrix, its first half, or its Hermitian extension,
-# after the input was zero-padded or trimmed to the transform's size), so its gradient is
-# A^H g, which is again a transform (with the dual norm) followed by the adjoint of the
-# padding or trimming. Complex inputs follow the conjugate convention (PyTorch's,
-# TensorFlow's); the rules are transforms, so they differentiate again.
-
-def _fit(t, axis, size):
-    """``t`` cut or zero-padded along ``axis`` to ``size``: the adjoint of trimming or padding
-    the input from ``size`` to t's length."""
-    have = t.shape[axis]
-    if have > size:
-        return t[(slice(None),) * axis + (slice(0, size),)]
-    if have < size:
-        pad = zeros(t.shape[:axis] + (size - have,) + t.shape[axis + 1:], dtype=t.dtype,
-                    device=t.device)
-        return concat([t, pad], axis=axis)
-    return t
-
-
-def _fit_all(t, axes, shape):
-    for ax in axes:
-        t = _fit(t, ax, shape[ax])
-    return t
-
-
-def _hermitian(t, n, axis, factor=2.0):
-    """``t`` (the n // 2 + 1 non-negative frequencies of an n-point real signal) with each
-    frequency that stands for itself and its mirror image multiplied by ``factor``: 2 is the
-    adjoint of extending a half spectrum to a Hermitian one (irfft, hfft)."""
-    m = t.shape[axis]
-    w = np.ones(m)
-    w[1:n - m + 1] = factor
-    w = w.reshape((m,) + (1,) * (t.ndim - axis - 1))
-    return t * asarray(w, dtype=R.real_dtype(t.dtype), device=t.device)
-
-
-def _c2c_vjp(adjoint):
-    def rule(g, ans, x, *, n, axis, norm):
-        return _fit(adjoint(g, axis=axis, norm=_DUAL[norm]), axis, x.shape[axis])
-    return rule
-
-
-def _r2c_vjp(adjoint):
-    # rfft keeps the first m = n // 2 + 1 outputs of a complex transform of a real input, so
-    # its adjoint is Re(ifft(g zero-padded to n points)). That is a complex-to-real transform
-    # of g whose doubled frequencies are halved: Re(sum_k<m g_k e^(i theta k)) = irfft(h) with
-    # h = g, h_k = g_k / 2 for the k that irfft mirrors (half the work of the complex ifft,
-    # and no padded copy). ihfft(x) = conj(rfft(x)) with the dual norm: its adjoint is hfft's.
-    def rule(g, ans, x, *, n, axis, norm):
-        full = adjoint(_hermitian(g, n, axis, 0.5), n=n, axis=axis, norm=_DUAL[norm])
-        return _fit(full, axis, x.shape[axis])
-    return rule
-
-
-def _c2r_vjp(adjoint):
-    # irfft(x) = ifft of x's Hermitian extension (the imaginary parts of the zero and Nyquist
-    # frequencies are ignored); hfft(x) = irfft(conj(x)) with the dual norm.
-    def rule(g, ans, x, *, n, axis, norm):
-        half = _hermitian(adjoint(g, axis=axis, norm=_DUAL[norm]), n, axis)
-        return _fit(half, axis, x.shape[axis])
-    return rule
-
-
-def _c2cn_vjp(adjoint):
-    def rule(g, ans, x, *, s, axes, norm):
-        return _fit_all(adjoint(g, axes=axes, norm=_DUAL[norm]), axes, x.shape)
-    return rule
-
-
-def _rfftn_vjp(g, ans, x, *, s, axes, norm):
-    # as rfft's, with the c2c transforms over the other axes commuting with the weights
-    full = irfftn(_hermitian(g, s[-1], axes[-1], 0.5), s=s, axes=axes, norm=_DUAL[norm])
-    return _fit_all(full, axes, x.shape)
-
-
-def _irfftn_vjp(g, ans, x, *, s, axes, norm):
-    half = _hermitian(rfftn(g, axes=axes, norm=_DUAL[norm]), s[-1], axes[-1])
-    return _fit_all(half, axes, x.shape)
-
-
-defvjp(fft, _c2c_vjp(ifft))
-defvjp(ifft, _c2c_vjp(fft))
-defvjp(fftn, _c2cn_vjp(ifftn))
-defvjp(ifftn, _c2cn_vjp(fftn))
-defvjp(rfft, _r2c_vjp(irfft))
-defvjp(ihfft, _r2c_vjp(hfft))
-defvjp(irfft, _c2r_vjp(rfft))
-defvjp(hfft, _c2r_vjp(ihfft))     # conj(rfft(g)) = ihfft(g) with the dual norm
-defvjp(rfftn, _rfftn_vjp)
-defvjp(irfftn, _irfftn_vjp)
-defvjp(fftshift, lambda g, ans, x, *, axes: ifftshift(g, axes=axes))
-defvjp(ifftshift, lambda g, ans, x, *, axes: fftshift(g, axes=axes))

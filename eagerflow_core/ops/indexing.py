@@ -5,6 +5,11 @@ device, Python ints are bounds-checked, bool masks are checked against the axes 
 and index tensors are bounds-checked here only on backends whose gathers do not check
 (``Backend.checks_index_bounds``: a GPU gather would wrap or clip silently). The kernels then
 get a tuple of ints, slices, None, Ellipsis and raw arrays, which every array library takes.
+
+Each op is followed by its gradient rules. Keys reach the rules normalised (raw arrays), so
+the rules call the ops directly with them: a gather's reverse rule adds the cotangent back
+where it was read (``scatter_add``); every forward rule is the op applied to the tangents
+(gathers and writes are linear in the values).
 """
 
 from __future__ import annotations
@@ -18,11 +23,11 @@ from .._state import hooks
 from .._dtypes import bool_
 from .._errors import (ArgumentTypeError, AxisError, DeviceError, DTypeError,
                        InvalidArgumentError, OutOfRangeError, ShapeError)
-from .._registry import defop
+from .._registry import F, defjvp, defop, defvjp
 from .._tensor import Tensor
 from . import _rules as R
-from ._define import public
-from .creation import asarray, astype
+from ._define import helper, public
+from ._grad_util import identity, linear
 
 _KIND_RANK = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
 _SCALARS = (bool, int, float, complex)
@@ -124,8 +129,8 @@ def _key_part(k, x: Tensor, op):
         return int(k)
     if isinstance(k, (list, tuple, np.ndarray)):
         if isinstance(k, (list, tuple)) and len(k) == 0:
-            return asarray(np.zeros(0, np.int64), device=x._device)  # x[[]] selects nothing
-        return _index_tensor(asarray(k, device=x._device), x, op)
+            return F.asarray(np.zeros(0, np.int64), device=x._device)  # x[[]] selects nothing
+        return _index_tensor(F.asarray(k, device=x._device), x, op)
     raise ArgumentTypeError(
         f"{op}: cannot index with {type(k).__name__}; a key holds ints, slices, None, ..., "
         f"integer or bool tensors, and lists of ints or bools")
@@ -160,7 +165,9 @@ def _prepare(x: Tensor, key, op, want_shape=False):
 def _is_mask(k) -> bool:
     if isinstance(k, Tensor):
         return k._dtype is bool_
-    return getattr(getattr(k, "dtype", None), "kind", "") == "b"
+    dtype = getattr(k, "dtype", None)  # a raw array of any backend, or a traced Sym
+    kind = getattr(dtype, "kind", None)
+    return kind == "b" if kind is not None else "bool" in str(dtype)  # torch.bool: no .kind
 
 
 def _covers(k, ndim, items) -> int:
@@ -311,6 +318,10 @@ def _getitem(self, key):
     return call(getitem_op, (self,), {"key": nkey})
 
 
+defvjp(getitem_op, lambda g, ans, x, *, key: scatter_add(x.shape, g, key))
+defjvp(getitem_op, linear(getitem_op))
+
+
 # -- setitem -------------------------------------------------------------------------------------
 
 def _setitem_dtype(x, value, *, key):
@@ -346,7 +357,7 @@ def _value(self: Tensor, value):
     if isinstance(value, Tensor) or hasattr(value, "_ef_tensor_"):
         v = _as_tensor(value, "setitem")
     elif isinstance(value, (list, tuple, np.ndarray)):
-        v = asarray(value, device=self._device)
+        v = F.asarray(value, device=self._device)
     else:
         raise ArgumentTypeError(f"setitem: the value must be a tensor or a Python scalar, got "
                                 f"{type(value).__name__}")
@@ -354,7 +365,7 @@ def _value(self: Tensor, value):
         raise DeviceError(f"setitem: the value is on {v._device} but the tensor is on "
                           f"{self._device}; move it with .to('{self._device}')")
     _refuse_kind(v._dtype.kind, dt, f"a {v._dtype} value")
-    return v if v._dtype is dt else astype(v, dt)
+    return v if v._dtype is dt else F.astype(v, dt)
 
 
 def _setitem(self, key, value):
@@ -394,6 +405,26 @@ def _setitem(self, key, value):
     # `x` now stands for the new value: on a gradient tape it takes the result's identity
     # (the tape's record keeps a shadow of the old value); off a tape it drops the old one.
     self._tid = out._tid  # 0 (no identity) unless a tape recorded the write
+
+
+def _setitem_x_vjp(g, ans, x, value, *, key):
+    return call(setitem_op, (g, 0), {"key": key})  # the written positions no longer depend on x
+
+
+def _gathered_vjp(g, ans, x, values, *, key):
+    # The written (or added) values land at x[key]: their gradient is g[key], which the engine
+    # sums over the axes where a value was broadcast.
+    return call(getitem_op, (g,), {"key": key})
+
+
+def _setitem_jvp(tangents, ans, x, value, *, key):
+    tx, tv = tangents
+    return call(setitem_op, (F.zeros_like(x) if tx is None else tx, 0 if tv is None else tv),
+                {"key": key})
+
+
+defvjp(setitem_op, _setitem_x_vjp, _gathered_vjp)
+defjvp(setitem_op, all_inputs=_setitem_jvp)
 
 
 _getitem.op = getitem_op
@@ -451,6 +482,14 @@ def take(x, indices, /, *, axis=None) -> Tensor:
     return call(take_op, (x, indices), {"axis": axis})
 
 
+def _take_vjp(g, ans, x, indices, *, axis):
+    return scatter_add(x.shape, g, _axis_key(axis, indices))
+
+
+defvjp(take_op, _take_vjp, None)
+defjvp(take_op, linear(take_op), None)
+
+
 def _take_along_axis_rule(x, indices, *, axis=-1):
     if len(x) != len(indices) or not x:
         raise ShapeError(f"x of shape {tuple(x)} and indices of shape {tuple(indices)} must have "
@@ -491,6 +530,26 @@ def take_along_axis(x, indices, /, *, axis=-1) -> Tensor:
     return call(take_along_axis_op, (x, indices), {"axis": axis})
 
 
+def _take_along_axis_vjp(g, ans, x, indices, *, axis):
+    # Add g back at the positions it was read from, on the shape x and indices broadcast to
+    # (every other axis indexed by its own arange); the engine then sums the axes where x was
+    # broadcast against indices.
+    shape = g.shape
+    key = []
+    for d, n in enumerate(shape):
+        if d == axis:
+            key.append(indices._data)
+        else:
+            at = (1,) * d + (n,) + (1,) * (len(shape) - d - 1)
+            key.append(F.reshape(F.arange(n, device=g.device), at)._data)
+    target = shape[:axis] + (x.shape[axis],) + shape[axis + 1:]
+    return scatter_add(target, g, tuple(key))
+
+
+defvjp(take_along_axis_op, _take_along_axis_vjp, None)
+defjvp(take_along_axis_op, linear(take_along_axis_op), None)
+
+
 __all__ = ["take", "take_along_axis"]
 
 
@@ -511,13 +570,16 @@ def _has_index_array(key, dev) -> bool:
     for k in key:
         native = getattr(k, "dtype", None)
         if native is not None:
-            dt = dev.backend.from_native.get(native)
+            # a traced key (ef.function) holds the index tensor's eagerflow dtype itself
+            dt = native if hasattr(native, "kind") and hasattr(native, "inexact") else \
+                dev.backend.from_native.get(native)
             if dt is not None and dt.kind in "iu":
                 return True
     return False
 
 
-def _scatter(shape, values: Tensor, key) -> Tensor:
+@helper
+def scatter_add(shape, values: Tensor, key) -> Tensor:
     """Zeros of ``shape`` with ``values`` added at the normalised ``key``.
 
     ``x[[0, 0]]`` reads element 0 twice, so its gradient there is the sum of both cotangents:
@@ -525,58 +587,23 @@ def _scatter(shape, values: Tensor, key) -> Tensor:
     reach each element at most once, so writing into zeros is the same sum, and ``setitem``
     is a kernel every backend has.
     """
-    from .creation import zeros
-    base = zeros(shape, dtype=values._dtype, device=values._device)
+    base = F.zeros(shape, dtype=values._dtype, device=values._device)
     op = index_add_op if _has_index_array(key, values._device) else setitem_op
     return call(op, (base, values), {"key": key})
+
+
+def _index_add_jvp(tangents, ans, x, values, *, key):
+    tx, tv = tangents
+    if tv is None:
+        return tx
+    return call(index_add_op, (F.zeros_like(x) if tx is None else tx, tv), {"key": key})
+
+
+defvjp(index_add_op, identity, _gathered_vjp)
+defjvp(index_add_op, all_inputs=_index_add_jvp)
 
 
 def _axis_key(axis, index: Tensor) -> tuple:
     """The normalised key of ``x[:, ..., :, index]`` with ``index`` on ``axis``."""
     return (slice(None),) * axis + (index._data,)
 
-
-# -- gradients -----------------------------------------------------------------------------------
-# rule(g, ans, *inputs, **params) -> that input's gradient, in eagerflow ops (issue #3). Keys
-# reach the rules normalised (raw arrays), so the rules call the ops directly with them.
-from .._registry import defvjp  # noqa: E402
-
-
-def _getitem_vjp(g, ans, x, *, key):
-    return _scatter(x.shape, g, key)
-
-
-def _setitem_x_vjp(g, ans, x, value, *, key):
-    return call(setitem_op, (g, 0), {"key": key})  # the written positions no longer depend on x
-
-
-def _take_along_axis_vjp(g, ans, x, indices, *, axis):
-    # Add g back at the positions it was read from, on the shape x and indices broadcast to
-    # (every other axis indexed by its own arange); the engine then sums the axes where x was
-    # broadcast against indices.
-    from .creation import arange
-    from .manipulation import reshape
-    shape = g.shape
-    key = []
-    for d, n in enumerate(shape):
-        if d == axis:
-            key.append(indices._data)
-        else:
-            at = (1,) * d + (n,) + (1,) * (len(shape) - d - 1)
-            key.append(reshape(arange(n, device=g.device), at)._data)
-    target = shape[:axis] + (x.shape[axis],) + shape[axis + 1:]
-    return _scatter(target, g, tuple(key))
-
-
-def _gathered_vjp(g, ans, x, values, *, key):
-    # The written (or added) values land at x[key]: their gradient is g[key], which the engine
-    # sums over the axes where a value was broadcast.
-    return call(getitem_op, (g,), {"key": key})
-
-
-defvjp(getitem_op, _getitem_vjp)
-defvjp(setitem_op, _setitem_x_vjp, _gathered_vjp)
-defvjp(index_add_op, lambda g, ans, x, values, *, key: g, _gathered_vjp)
-defvjp(take_op, lambda g, ans, x, indices, *, axis: _scatter(x.shape, g, _axis_key(axis, indices)),
-       None)
-defvjp(take_along_axis_op, _take_along_axis_vjp, None)

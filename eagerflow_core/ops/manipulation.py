@@ -2,6 +2,11 @@
 
 Shape rules here run only when a kernel fails (to explain why); where NumPy would accept an
 argument the standard forbids, the public function checks it first, from shapes alone.
+
+Each op is followed by its gradient rules, in eagerflow ops: ``defvjp`` (the engine sums a
+cotangent over the axes its input was broadcast along and casts it to the input's dtype, so
+broadcast_to's rule is g itself) and ``defjvp`` (these ops are linear: the op applied to the
+tangent).
 """
 
 from __future__ import annotations
@@ -10,11 +15,11 @@ import operator
 
 from .._dispatch import call
 from .._errors import ArgumentTypeError, DTypeError, InvalidArgumentError, ShapeError
-from .._registry import defop
+from .._registry import F, defjvp, defop, defvjp
 from .._tensor import Tensor
 from . import _rules as R
 from ._define import public
-from .creation import _shape
+from ._grad_util import identity, linear, outputs
 
 
 def _prod(shape):
@@ -80,6 +85,14 @@ def reshape(x, /, shape, *, copy=None) -> Tensor:
     return call(reshape_op, (x,), params)
 
 
+def _reshaped(g, ans, x, **params):
+    return reshape(g, x.shape)
+
+
+defvjp(reshape, _reshaped)
+defjvp(reshape, linear(reshape_op))
+
+
 def _broadcast_to_rule(x, *, shape):
     if len(shape) < len(x):
         raise ShapeError(f"cannot broadcast shape {tuple(x)} to {tuple(shape)}: the target has "
@@ -103,7 +116,11 @@ def broadcast_to(x, /, shape) -> Tensor:
     ef.Tensor([[1, 2],
                [1, 2]], shape=(2, 2), dtype=int64, device='cpu:0')
     """
-    return call(broadcast_to_op, (x,), {"shape": _shape(shape, "broadcast_to")})
+    return call(broadcast_to_op, (x,), {"shape": R.as_shape(shape, "broadcast_to")})
+
+
+defvjp(broadcast_to, identity)
+defjvp(broadcast_to, linear(broadcast_to_op))
 
 
 def _broadcast_arrays_dtype(*dtypes):
@@ -130,6 +147,15 @@ def broadcast_arrays(*arrays) -> list[Tensor]:
     ((2, 3), (2, 3), ef.float32)
     """
     return list(call(broadcast_arrays_op, arrays))
+
+
+def _broadcast_arrays_jvp(tangents, ans, *xs):
+    return tuple(None if t is None else broadcast_to(t, a.shape)
+                 for t, a in zip(tangents, outputs(None, ans)[1]))
+
+
+defvjp(broadcast_arrays, all_inputs=lambda g, ans, *xs: outputs(g, ans)[0])
+defjvp(broadcast_arrays, all_inputs=_broadcast_arrays_jvp)
 
 
 # -- joining ------------------------------------------------------------------------------------
@@ -172,6 +198,26 @@ def concat(arrays, /, *, axis=0) -> Tensor:
     return call(concat_op, _tensor_list(arrays, "concat"), {"axis": axis})
 
 
+def _concat_vjp(g, ans, *xs, axis=0):
+    ax = 0 if axis is None else R.normalize_axis(axis, g.ndim)
+    parts, start = [], 0
+    for x in xs:
+        n = x.size if axis is None else x.shape[ax]
+        part = g[(slice(None),) * ax + (slice(start, start + n),)]
+        parts.append(reshape(part, x.shape) if axis is None else part)
+        start += n
+    return tuple(parts)
+
+
+def _filled(tangents, xs):
+    """The input tangents, zeros for inputs without one (a join needs every piece)."""
+    return [F.zeros_like(x) if t is None else t for t, x in zip(tangents, xs)]
+
+
+defvjp(concat, all_inputs=_concat_vjp)
+defjvp(concat, all_inputs=lambda ts, ans, *xs, axis=0: concat(_filled(ts, xs), axis=axis))
+
+
 def _stack_rule(shapes, *, axis=0):
     if len({tuple(s) for s in shapes}) > 1:
         raise ShapeError(f"all tensors must have the same shape, got shapes {_fmt(shapes)}")
@@ -196,6 +242,10 @@ def stack(arrays, /, *, axis=0) -> Tensor:
     return call(stack_op, _tensor_list(arrays, "stack"), {"axis": axis})
 
 
+defvjp(stack, all_inputs=lambda g, ans, *xs, axis=0: unstack(g, axis=axis))
+defjvp(stack, all_inputs=lambda ts, ans, *xs, axis=0: stack(_filled(ts, xs), axis=axis))
+
+
 def _unstack_rule(x, *, axis=0):
     if not x:
         raise ShapeError("cannot unstack a 0-d tensor")
@@ -217,6 +267,15 @@ def unstack(x, /, *, axis=0) -> tuple[Tensor, ...]:
     ef.Tensor([1, 3], shape=(2,), dtype=int64, device='cpu:0')
     """
     return tuple(call(unstack_op, (x,), {"axis": operator.index(axis)}))
+
+
+def _unstack_vjp(g, ans, x, *, axis=0):
+    g, ans = outputs(g, ans)
+    return stack([F.zeros_like(a) if gi is None else gi for gi, a in zip(g, ans)], axis=axis)
+
+
+defvjp(unstack, _unstack_vjp)
+defjvp(unstack, linear(unstack_op))
 
 
 # -- adding and removing axes -------------------------------------------------------------------
@@ -246,6 +305,10 @@ def expand_dims(x, /, axis=0) -> Tensor:
     return call(expand_dims_op, (x,), {"axis": axis})
 
 
+defvjp(expand_dims, _reshaped)
+defjvp(expand_dims, linear(expand_dims_op))
+
+
 def _squeeze_rule(x, *, axis):
     axes = R.normalize_axes(axis, len(x))
     for a in axes:
@@ -269,6 +332,10 @@ def squeeze(x, /, axis) -> Tensor:
     """
     axis = axis if isinstance(axis, int) else _int_tuple(axis, "squeeze: axis")
     return call(squeeze_op, (x,), {"axis": axis})
+
+
+defvjp(squeeze, _reshaped)
+defjvp(squeeze, linear(squeeze_op))
 
 
 # -- reordering ---------------------------------------------------------------------------------
@@ -296,6 +363,17 @@ def permute_dims(x, /, axes) -> Tensor:
     return call(permute_dims_op, (x,), {"axes": _int_tuple(axes, "permute_dims: axes")})
 
 
+def _permute_dims_vjp(g, ans, x, *, axes):
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a % len(axes)] = i
+    return permute_dims(g, tuple(inverse))
+
+
+defvjp(permute_dims, _permute_dims_vjp)
+defjvp(permute_dims, linear(permute_dims_op))
+
+
 def transpose(x, perm=None) -> Tensor:
     """TensorFlow's spelling of :func:`permute_dims`; ``perm=None`` reverses the axes.
 
@@ -304,8 +382,10 @@ def transpose(x, perm=None) -> Tensor:
     (4, 3, 2)
     """
     if perm is None:
-        if not isinstance(x, Tensor):
-            raise ArgumentTypeError(f"transpose: expected a Tensor, got {type(x).__name__}")
+        if not isinstance(x, Tensor):  # a Variable counts as its value (issue #7)
+            if not hasattr(x, "_ef_tensor_"):
+                raise ArgumentTypeError(f"transpose: expected a Tensor, got {type(x).__name__}")
+            x = x._ef_tensor_()
         perm = tuple(range(x.ndim - 1, -1, -1))
     return permute_dims(x, perm)
 
@@ -340,6 +420,10 @@ def moveaxis(x, source, destination, /) -> Tensor:
     return call(moveaxis_op, (x,), {"source": source, "destination": destination})
 
 
+defvjp(moveaxis, lambda g, ans, x, *, source, destination: moveaxis(g, destination, source))
+defjvp(moveaxis, linear(moveaxis_op))
+
+
 def _flip_rule(x, *, axis=None):
     R.normalize_axes(axis, len(x))
     return tuple(x)
@@ -360,6 +444,10 @@ def flip(x, /, *, axis=None) -> Tensor:
     if axis is not None and not isinstance(axis, int):
         axis = _int_tuple(axis, "flip: axis")
     return call(flip_op, (x,), {"axis": axis})
+
+
+defvjp(flip, lambda g, ans, x, *, axis=None: flip(g, axis=axis))
+defjvp(flip, linear(flip_op))
 
 
 def _roll_rule(x, *, shift, axis=None):
@@ -395,6 +483,15 @@ def roll(x, /, shift, *, axis=None) -> Tensor:
     if isinstance(axis, tuple) and isinstance(shift, int):
         shift = (shift,) * len(axis)
     return call(roll_op, (x,), {"shift": shift, "axis": axis})
+
+
+def _roll_vjp(g, ans, x, *, shift, axis=None):
+    back = -shift if isinstance(shift, int) else tuple(-s for s in shift)
+    return roll(g, back, axis=axis)
+
+
+defvjp(roll, _roll_vjp)
+defjvp(roll, linear(roll_op))
 
 
 # -- repeating ----------------------------------------------------------------------------------
@@ -446,6 +543,22 @@ def repeat(x, repeats, /, *, axis=None) -> Tensor:
     return call(repeat_op, (x, repeats), {"axis": axis})
 
 
+def _repeat_vjp(g, ans, x, repeats, *, axis=None):
+    shape = (x.size,) if axis is None else x.shape
+    ax = 0 if axis is None else R.normalize_axis(axis, x.ndim)
+    if isinstance(repeats, int):  # each element's copies sit side by side: sum them
+        split = shape[:ax] + (shape[ax], repeats) + shape[ax + 1:]
+        return reshape(F.sum(reshape(g, split), axis=ax + 1), x.shape)
+    # Per-element counts: add each output position into the element it copies.
+    owner = repeat(F.arange(shape[ax], device=g.device), repeats)
+    key = (slice(None),) * ax + (owner._data,)
+    return reshape(F.scatter_add(shape, g, key), x.shape)
+
+
+defvjp(repeat, _repeat_vjp, None)
+defjvp(repeat, linear(repeat_op), None)
+
+
 def _tile_rule(x, *, repetitions):
     if any(r < 0 for r in repetitions):
         raise InvalidArgumentError(f"repetitions {tuple(repetitions)} must not be negative")
@@ -475,89 +588,19 @@ def tile(x, repetitions, /) -> Tensor:
     return call(tile_op, (x,), {"repetitions": reps})
 
 
-__all__ = ["reshape", "broadcast_to", "broadcast_arrays", "concat", "stack", "unstack",
-           "expand_dims", "squeeze", "permute_dims", "transpose", "moveaxis", "flip", "roll",
-           "repeat", "tile"]
-
-
-# -- gradients -----------------------------------------------------------------------------------
-# rule(g, ans, *inputs, **params) -> that input's gradient, in eagerflow ops (issue #3). The
-# engine sums a gradient over the axes its input was broadcast along and casts it to the
-# input's dtype (tape._fit), so broadcast_to's rule is g itself.
-from .._registry import defvjp  # noqa: E402
-from .statistical import sum as _sum  # noqa: E402
-
-
-def _outputs(g, ans):
-    """A multi-output op's cotangents and outputs as tuples (the engine unwraps a single one)."""
-    return (g, ans) if type(ans) is tuple else ((g,), (ans,))
-
-
-def _reshaped(g, ans, x, **params):
-    return reshape(g, x.shape)
-
-
-def _concat_vjp(g, ans, *xs, axis=0):
-    ax = 0 if axis is None else R.normalize_axis(axis, g.ndim)
-    parts, start = [], 0
-    for x in xs:
-        n = x.size if axis is None else x.shape[ax]
-        part = g[(slice(None),) * ax + (slice(start, start + n),)]
-        parts.append(reshape(part, x.shape) if axis is None else part)
-        start += n
-    return tuple(parts)
-
-
-def _unstack_vjp(g, ans, x, *, axis=0):
-    from .creation import zeros_like
-    g, ans = _outputs(g, ans)
-    return stack([zeros_like(a) if gi is None else gi for gi, a in zip(g, ans)], axis=axis)
-
-
-def _permute_dims_vjp(g, ans, x, *, axes):
-    inverse = [0] * len(axes)
-    for i, a in enumerate(axes):
-        inverse[a % len(axes)] = i
-    return permute_dims(g, tuple(inverse))
-
-
-def _roll_vjp(g, ans, x, *, shift, axis=None):
-    back = -shift if isinstance(shift, int) else tuple(-s for s in shift)
-    return roll(g, back, axis=axis)
-
-
-def _repeat_vjp(g, ans, x, repeats, *, axis=None):
-    shape = (x.size,) if axis is None else x.shape
-    ax = 0 if axis is None else R.normalize_axis(axis, x.ndim)
-    if isinstance(repeats, int):  # each element's copies sit side by side: sum them
-        split = shape[:ax] + (shape[ax], repeats) + shape[ax + 1:]
-        return reshape(_sum(reshape(g, split), axis=ax + 1), x.shape)
-    # Per-element counts: add each output position into the element it copies.
-    from .creation import arange
-    from .indexing import _axis_key, _scatter
-    owner = repeat(arange(shape[ax], device=g.device), repeats)
-    return reshape(_scatter(shape, g, _axis_key(ax, owner)), x.shape)
-
-
 def _tile_vjp(g, ans, x, *, repetitions):
     nd = max(x.ndim, len(repetitions))
     xs = (1,) * (nd - x.ndim) + x.shape
     rs = (1,) * (nd - len(repetitions)) + tuple(repetitions)
     split = tuple(d for pair in zip(rs, xs) for d in pair)  # (r0, s0, r1, s1, ...)
-    return reshape(_sum(reshape(g, split), axis=tuple(range(0, 2 * nd, 2))), x.shape)
+    return reshape(F.sum(reshape(g, split), axis=tuple(range(0, 2 * nd, 2))), x.shape)
 
 
-defvjp(reshape, _reshaped)
-defvjp(broadcast_to, lambda g, ans, x, *, shape: g)
-defvjp(broadcast_arrays, all_inputs=lambda g, ans, *xs: _outputs(g, ans)[0])
-defvjp(concat, all_inputs=_concat_vjp)
-defvjp(stack, all_inputs=lambda g, ans, *xs, axis=0: unstack(g, axis=axis))
-defvjp(unstack, _unstack_vjp)
-defvjp(expand_dims, _reshaped)
-defvjp(squeeze, _reshaped)
-defvjp(permute_dims, _permute_dims_vjp)
-defvjp(moveaxis, lambda g, ans, x, *, source, destination: moveaxis(g, destination, source))
-defvjp(flip, lambda g, ans, x, *, axis=None: flip(g, axis=axis))
-defvjp(roll, _roll_vjp)
-defvjp(repeat, _repeat_vjp, None)
 defvjp(tile, _tile_vjp)
+defjvp(tile, linear(tile_op))
+
+
+__all__ = ["reshape", "broadcast_to", "broadcast_arrays", "concat", "stack", "unstack",
+           "expand_dims", "squeeze", "permute_dims", "transpose", "moveaxis", "flip", "roll",
+           "repeat", "tile"]
+

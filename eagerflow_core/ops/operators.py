@@ -7,10 +7,13 @@ TensorFlow and JAX, so other references to the old tensor and saved gradients st
 from __future__ import annotations
 
 from .._dispatch import call, call_binary, call_unary
+from .._errors import ShapeError
+from .._registry import F as E
 from .._tensor import Tensor
-from . import elementwise as E
-from .creation import astype
-from .linalg import matmul, matrix_transpose
+
+# The families are loaded before this module (ops/__init__.py): their functions are found by
+# name through the registry, so this module imports none of them.
+astype, matmul, matrix_transpose = E.astype, E.matmul, E.matrix_transpose
 
 
 def _binary(op, reflected=False):
@@ -65,7 +68,6 @@ Tensor.__rmatmul__ = _rmatmul
 
 def _T(self):
     if self.ndim != 2:
-        from .._errors import ShapeError
         raise ShapeError(f".T is for 2-D tensors (this one has shape {self.shape}); use .mT "
                          f"or ef.permute_dims for other ranks")
     return matrix_transpose(self)

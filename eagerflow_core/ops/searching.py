@@ -1,5 +1,9 @@
 """Searching ops of the Array API standard: argmax, argmin, count_nonzero, nonzero,
-searchsorted, where."""
+searchsorted, where.
+
+argmax, argmin, count_nonzero, nonzero and searchsorted give integers: no gradient. where is
+followed by its gradient rules.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,10 @@ import numpy as np
 from .._dispatch import as_tensor_arg, call
 from .._dtypes import bool_, default_index, promote_types, scalar_dtype, weak_promote
 from .._errors import AxisError, DTypeError, InvalidArgumentError, ShapeError
-from .._registry import defop
+from .._registry import F, Masked, defjvp, defop, defvjp
 from .._tensor import Tensor
 from . import _rules as R
 from ._define import public
-from .creation import asarray, astype
 
 
 # -- argmax, argmin ----------------------------------------------------------------------------
@@ -136,7 +139,6 @@ searchsorted_op = defop("searchsorted", family="searching", nin=2, dtype_rule=_s
 def _apply_sorter(x1, sorter):
     """``x1`` in sorted order. The core gathers it, so that every backend's kernel is called
     the standard's way without a tensor keyword (the dispatcher passes tensors positionally)."""
-    from .indexing import take
     if not isinstance(sorter, Tensor):
         sorter = as_tensor_arg(searchsorted_op, sorter, allow_scalar=False)
     if sorter._dtype.kind not in "iu":
@@ -144,7 +146,7 @@ def _apply_sorter(x1, sorter):
     if sorter.shape != x1.shape:
         raise ShapeError(f"searchsorted: sorter must have the shape of x1 {x1.shape}, got "
                          f"{sorter.shape}")
-    return take(x1, sorter)
+    return F.take(x1, sorter)
 
 
 @public(searchsorted_op)
@@ -166,12 +168,14 @@ def searchsorted(x1, x2, /, *, side="left", sorter=None) -> Tensor:
         x1 = as_tensor_arg(op, x1, allow_scalar=False)
     if x1.ndim != 1:
         raise ShapeError("searchsorted: " + _x1_not_1d(x1.shape))
+    if not isinstance(x2, Tensor) and hasattr(x2, "_ef_tensor_"):  # a Variable: its value
+        x2 = x2._ef_tensor_()
     if isinstance(x2, Tensor) and x2._dtype is not x1._dtype:
         try:
             common = promote_types(x1._dtype, x2._dtype)
         except DTypeError as exc:
             raise DTypeError(f"searchsorted: {exc}") from None
-        x1, x2 = astype(x1, common, copy=False), astype(x2, common, copy=False)
+        x1, x2 = F.astype(x1, common, copy=False), F.astype(x2, common, copy=False)
     if sorter is not None:
         x1 = _apply_sorter(x1, sorter)
     return call(op, (x1, x2), {"side": side})
@@ -201,7 +205,7 @@ def _where_operand(x, dt):
                                            f"(range {info.min}..{info.max}); cast the tensor "
                                            f"first with ef.astype")
         return x
-    return x if x._dtype is dt else astype(x, dt)
+    return x if x._dtype is dt else F.astype(x, dt)
 
 
 @public(where_op)
@@ -233,7 +237,7 @@ def where(condition, x1, x2, /) -> Tensor:
     if s1 and s2:  # the standard wants one tensor; make one, as NumPy would
         dt = weak_promote(scalar_dtype(x1), x2)
         dev = condition.device if isinstance(condition, Tensor) else None
-        x1 = asarray(x1, dtype=dt, device=dev)
+        x1 = F.asarray(x1, dtype=dt, device=dev)
     elif s1:
         dt = weak_promote(x2._dtype, x1)
     elif s2:
@@ -248,27 +252,15 @@ def where(condition, x1, x2, /) -> Tensor:
     return call(where_op, (condition, _where_operand(x1, dt), _where_operand(x2, dt)))
 
 
-__all__ = ["argmax", "argmin", "count_nonzero", "nonzero", "searchsorted", "where"]
-
-
-# -- gradients ---------------------------------------------------------------------------------
-# argmax, argmin, count_nonzero, nonzero and searchsorted give integers: no gradient. where's
-# rules hand back Masked cotangents: structurally zero where the other branch was chosen, so an
-# unselected branch whose local derivative is inf or NaN there contributes exactly 0, not
-# 0 * inf (the where-NaN problem, pytorch#52248, jax#1052). A Python bool condition picks one
-# branch whole; Python scalar branches get no rule (the engine never asks for them).
-from .._registry import defvjp
-from ..autodiff.tape import Masked
-from .elementwise import logical_not
-
-
+# The reverse rules hand back Masked cotangents: structurally zero where the other branch was
+# chosen, so an unselected branch whose local derivative is inf or NaN there contributes
+# exactly 0, not 0 * inf (the where-NaN problem, pytorch#52248, jax#1052). A Python bool
+# condition picks one branch whole; Python scalar branches get no rule (the engines never ask
+# for them). The forward rule chooses between the tangents as the op chooses between values.
 def _support(mask, ans):
     """``mask`` at the result's shape (a broadcast view), so that the engine keeps it for a
     branch of that shape."""
-    if mask.shape == ans.shape:
-        return mask
-    from .manipulation import broadcast_to
-    return broadcast_to(mask, ans.shape)
+    return mask if mask.shape == ans.shape else F.broadcast_to(mask, ans.shape)
 
 
 def _where_x1_vjp(g, ans, condition, x1, x2):
@@ -280,7 +272,17 @@ def _where_x1_vjp(g, ans, condition, x1, x2):
 def _where_x2_vjp(g, ans, condition, x1, x2):
     if type(condition) is bool:
         return where(condition, 0, g)
-    return Masked(where(condition, 0, g), _support(logical_not(condition), ans))
+    return Masked(where(condition, 0, g), _support(F.logical_not(condition), ans))
+
+
+def _where_jvp(tangents, ans, condition, x1, x2):
+    _, t1, t2 = tangents
+    return where(condition, 0 if t1 is None else t1, 0 if t2 is None else t2)
 
 
 defvjp(where, None, _where_x1_vjp, _where_x2_vjp)
+defjvp(where, all_inputs=_where_jvp)
+
+
+__all__ = ["argmax", "argmin", "count_nonzero", "nonzero", "searchsorted", "where"]
+

@@ -1,28 +1,29 @@
 """Statistical reductions of the Array API standard: sum, prod, mean, min, max, std, var,
-cumulative_sum, cumulative_prod; and TensorFlow's names for them (reduce_sum, ...)."""
+cumulative_sum, cumulative_prod; and TensorFlow's names for them (reduce_sum, ...).
+
+Each op is followed by its gradient rules, in eagerflow ops so that every backend gets them
+and they differentiate again: ``defvjp`` (a reduction's cotangent is reshaped to its keepdims
+form and broadcast back over the reduced axes; complex inputs get the conjugate convention)
+and ``defjvp`` (the reduction of the tangent, weighted where the op is not linear). The
+reduce_* aliases call the functions below, so they need no rules of their own.
+"""
 
 from __future__ import annotations
 
 from .._dispatch import as_tensor_arg, call
-from .._dtypes import ALL_DTYPES, as_dtype, default_float, default_int, uint64
+from .._dtypes import ALL_DTYPES, as_dtype, default_float
 from .._errors import AxisError, EagerflowError, InvalidArgumentError, ShapeError
-from .._registry import defop
+from .._registry import F, defjvp, defop, defvjp
 from .._tensor import Tensor
 from . import _rules as R
 from ._define import public
-from .creation import astype
+from ._grad_util import cj, linear, with_kept_dims
 
 
 def _sum_dtype(x, *, dtype=None, **params):
     """The standard's rule: small integers accumulate in the default integer (unsigned in
     uint64), bool counts as an integer; floats keep their dtype."""
-    if dtype is not None:
-        return dtype
-    if x.kind == "b" or (x.kind == "i" and x.itemsize < default_int.itemsize):
-        return default_int
-    if x.kind == "u" and x.itemsize < uint64.itemsize:
-        return uint64
-    return x
+    return R.accumulation_dtype(x) if dtype is None else dtype
 
 
 def _axis(axis):
@@ -43,7 +44,30 @@ def _tensor(op, x) -> Tensor:
 def _lift(op, x) -> Tensor:
     """Integers and bools given to float-only statistics become the default float first."""
     x = _tensor(op, x)
-    return astype(x, default_float) if x._dtype.kind in "biu" else x
+    return F.astype(x, default_float) if x._dtype.kind in "biu" else x
+
+
+# -- what the gradient rules share -------------------------------------------------------------
+def _kept(t, shape, axis, keepdims):
+    """A reduction's result ``t`` shaped to broadcast against its input's ``shape``."""
+    return t if keepdims else with_kept_dims(t, shape, axis)
+
+
+def _spread(g, x, axis, keepdims):
+    """The cotangent ``g`` of a reduction of ``x``, copied to every element it reduced."""
+    return F.broadcast_to(_kept(g, x.shape, axis, keepdims), x.shape)
+
+
+def _count(shape, axis) -> int:
+    n = 1
+    for a in R.normalize_axes(axis, len(shape)):
+        n *= shape[a]
+    return n
+
+
+def _along(axis, index) -> tuple:
+    """A getitem key that applies ``index`` (a slice) to ``axis`` (>= 0) only."""
+    return (slice(None),) * axis + (index,)
 
 
 # -- sum and prod ------------------------------------------------------------------------------
@@ -91,6 +115,44 @@ def prod(x, /, *, axis=None, dtype=None, keepdims=False) -> Tensor:
     ef.Tensor([ 2, 12], shape=(2,), dtype=int64, device='cpu:0')
     """
     return _reduce_with_dtype(prod_op, x, axis, dtype, keepdims)
+
+
+defvjp(sum, lambda g, ans, x, *, axis, dtype, keepdims: _spread(g, x, axis, keepdims))
+defjvp(sum, linear(sum_op))
+
+
+def _others_product(x, axes, dtype):
+    """For each element of ``x``, the product of the other elements over ``axes``: running
+    products from both ends, with no division by ``x``, so that a zero gets the exact gradient
+    (TensorFlow's reduce_prod divides where it can) and so does the second order."""
+    rest = [a for a in range(x.ndim) if a not in axes]
+    order = rest + list(axes)
+    moved = F.permute_dims(x, order) if order != sorted(order) else x
+    flat = F.reshape(moved, moved.shape[:len(rest)] + (-1,))
+    before = cumulative_prod(flat, axis=-1, dtype=dtype, include_initial=True)[..., :-1]
+    after = cumulative_prod(F.flip(flat, axis=-1), axis=-1, dtype=dtype, include_initial=True)
+    out = F.reshape(before * F.flip(after[..., :-1], axis=-1), moved.shape)
+    if order == sorted(order):
+        return out
+    return F.permute_dims(out, [order.index(a) for a in range(x.ndim)])
+
+
+def _prod_vjp(g, ans, x, *, axis, dtype, keepdims):
+    axes = R.normalize_axes(axis, x.ndim)
+    if not axes or x.size == 0:
+        return _spread(g, x, axis, keepdims)
+    return _spread(g, x, axis, keepdims) * _others_product(cj(x), axes, dtype)
+
+
+def _prod_jvp(t, ans, x, *, axis, dtype, keepdims):
+    axes = R.normalize_axes(axis, x.ndim)
+    if axes and x.size:
+        t = t * _others_product(x, axes, dtype)
+    return sum(t, axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+defvjp(prod, _prod_vjp)
+defjvp(prod, _prod_jvp)
 
 
 # -- min and max -------------------------------------------------------------------------------
@@ -159,6 +221,32 @@ def min(x, /, *, axis=None, keepdims=False) -> Tensor:
     return _minmax(min_op, _min_shape, x, axis, keepdims)
 
 
+# Tied extremes share the gradient evenly, as in TensorFlow's reduce_max and JAX: the reverse
+# rule is then symmetric in the tied elements and still sums to g, and the forward rule is
+# the mean of the tied elements' tangents (its transpose). A NaN result (NaN wins) is chosen
+# by the NaNs that made it.
+def _chosen(ans, x, axis, keepdims):
+    return (x == _kept(ans, x.shape, axis, keepdims)) | F.isnan(x)
+
+
+def _chosen_vjp(g, ans, x, *, axis, keepdims):
+    chosen = _chosen(ans, x, axis, keepdims)
+    count = F.astype(sum(chosen, axis=axis, keepdims=True), g.dtype)
+    return F.where(chosen, _kept(g, x.shape, axis, keepdims) / count, 0)
+
+
+def _chosen_jvp(t, ans, x, *, axis, keepdims):
+    chosen = _chosen(ans, x, axis, keepdims)
+    count = F.astype(sum(chosen, axis=axis, keepdims=keepdims), t.dtype)
+    return sum(F.where(chosen, t, 0), axis=axis, keepdims=keepdims) / count
+
+
+defvjp(max, _chosen_vjp)
+defjvp(max, _chosen_jvp)
+defvjp(min, _chosen_vjp)
+defjvp(min, _chosen_jvp)
+
+
 # -- mean, var, std ----------------------------------------------------------------------------
 def _mean_dtype(x, *, axis=None, keepdims=False):
     return x if x.kind in "fc" else default_float
@@ -185,6 +273,15 @@ def mean(x, /, *, axis=None, keepdims=False) -> Tensor:
     ef.Tensor([2. , 3.5], shape=(2,), dtype=float32, device='cpu:0')
     """
     return call(mean_op, (_lift(mean_op, x),), {"axis": _axis(axis), "keepdims": keepdims})
+
+
+def _mean_vjp(g, ans, x, *, axis, keepdims):
+    n = _count(x.shape, axis)
+    return _spread(g / n if n else g, x, axis, keepdims)  # n == 0: x is empty, so is this
+
+
+defvjp(mean, _mean_vjp)
+defjvp(mean, linear(mean_op))
 
 
 def _moment(op, x, axis, correction, keepdims):
@@ -220,6 +317,47 @@ def std(x, /, *, axis=None, correction=0.0, keepdims=False) -> Tensor:
     ef.Tensor([1., 0.], shape=(2,), dtype=float32, device='cpu:0')
     """
     return _moment(std_op, x, axis, correction, keepdims)
+
+
+def _moment_scale(x, axis, correction) -> float:
+    """1 / (N - correction); NaN where the moment itself is NaN (N - correction <= 0)."""
+    n = _count(x.shape, axis) - correction
+    return 1 / n if n > 0 else float("nan")
+
+
+# d/dx_i of sum((x - m)**2) / (N - c) is 2 (x_i - m) / (N - c): the terms through the mean m
+# sum to zero. d std = d var / (2 std). Where std is 0 (all values equal) the centred values
+# are exactly 0 too, so the derivative is 0 (PyTorch's choice) rather than 0/0.
+def _centred(x, axis):
+    return x - mean(x, axis=axis, keepdims=True)
+
+
+def _var_vjp(g, ans, x, *, axis, correction, keepdims):
+    scale = 2 * _moment_scale(x, axis, correction)
+    return _kept(g, x.shape, axis, keepdims) * (_centred(x, axis) * scale)
+
+
+def _var_jvp(t, ans, x, *, axis, correction, keepdims):
+    scale = 2 * _moment_scale(x, axis, correction)
+    return sum(_centred(x, axis) * t, axis=axis, keepdims=keepdims) * scale
+
+
+def _std_vjp(g, ans, x, *, axis, correction, keepdims):
+    s = _kept(ans, x.shape, axis, keepdims)
+    scale = _moment_scale(x, axis, correction)
+    return _kept(g, x.shape, axis, keepdims) * (_centred(x, axis) * scale) / F.where(s == 0, 1, s)
+
+
+def _std_jvp(t, ans, x, *, axis, correction, keepdims):
+    scale = _moment_scale(x, axis, correction)
+    d = sum(_centred(x, axis) * t, axis=axis, keepdims=keepdims) * scale
+    return d / F.where(ans == 0, 1, ans)
+
+
+defvjp(var, _var_vjp)
+defjvp(var, _var_jvp)
+defvjp(std, _std_vjp)
+defjvp(std, _std_jvp)
 
 
 # -- cumulative sums and products --------------------------------------------------------------
@@ -284,6 +422,78 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False) -> Te
     return _cumulative(cumulative_prod_op, x, axis, dtype, include_initial)
 
 
+def _cumulative_axis(x, axis) -> int:
+    return R.normalize_axis(0 if axis is None else axis, x.ndim)
+
+
+def _cumsum_vjp(g, ans, x, *, axis, dtype, include_initial):
+    # Each x_k feeds every running sum from k on: the gradient is the reverse running sum.
+    ax = _cumulative_axis(x, axis)
+    if include_initial:
+        g = g[_along(ax, slice(1, None))]
+    return F.flip(cumulative_sum(F.flip(g, axis=ax), axis=ax), axis=ax)
+
+
+defvjp(cumulative_sum, _cumsum_vjp)
+defjvp(cumulative_sum, linear(cumulative_sum_op))
+
+
+def _shifted(t, d, ax):
+    """``t`` moved ``|d|`` places along ``ax``, towards the end if ``d > 0`` and the start if
+    ``d < 0``, zero-filled."""
+    n = d if d > 0 else -d
+    pad = F.zeros(t.shape[:ax] + (n,) + t.shape[ax + 1:], dtype=t.dtype, device=t.device)
+    if d > 0:
+        return F.concat([pad, t[_along(ax, slice(None, -n))]], axis=ax)
+    return F.concat([t[_along(ax, slice(n, None))], pad], axis=ax)
+
+
+def _cumprod_vjp(g, ans, x, *, axis, dtype, include_initial):
+    # grad_k = (x_0 ... x_{k-1}) * S_k, where S_k = sum_{i>=k} g_i x_{k+1} ... x_i solves the
+    # reverse linear recurrence S_k = g_k + x_{k+1} S_{k+1}. TensorFlow divides a reverse
+    # cumulative sum of g * ans by x, which is NaN at zeros; composing the recurrence's affine
+    # steps in log2(N) doubling rounds (JAX's associative_scan) needs no division, so zeros get
+    # exact first- and second-order gradients.
+    ax = _cumulative_axis(x, axis)
+    if include_initial:
+        g = g[_along(ax, slice(1, None))]
+    n = x.shape[ax]
+    if n <= 1:
+        return g
+    xc = cj(x)
+    before = cumulative_prod(xc, axis=ax, dtype=dtype, include_initial=True)
+    s, a, d = g, _shifted(xc, -1, ax), 1  # S_k = s_k + a_k S_{k+d}
+    while d < n:
+        s = s + a * _shifted(s, -d, ax)
+        if 2 * d < n:  # the last round needs no new coefficients
+            a = a * _shifted(a, -d, ax)
+        d *= 2
+    return before[_along(ax, slice(None, -1))] * s
+
+
+def _cumprod_jvp(t, ans, x, *, axis, dtype, include_initial):
+    # The tangent D_k of P_k = x_0 ... x_k solves the forward linear recurrence
+    # D_k = P_{k-1} t_k + x_k D_{k-1}: the same doubling rounds as the reverse rule, running
+    # the other way, so zeros need no division here either.
+    ax = _cumulative_axis(x, axis)
+    n = x.shape[ax]
+    before = cumulative_prod(x, axis=ax, dtype=dtype, include_initial=True)
+    s, a, d = before[_along(ax, slice(None, -1))] * t, x, 1  # D_k = s_k + a_k D_{k-d}
+    while d < n:
+        s = s + a * _shifted(s, d, ax)
+        if 2 * d < n:
+            a = a * _shifted(a, d, ax)
+        d *= 2
+    if include_initial:  # the leading 1 is a constant
+        pad = F.zeros(s.shape[:ax] + (1,) + s.shape[ax + 1:], dtype=s.dtype, device=s.device)
+        s = F.concat([pad, s], axis=ax)
+    return s
+
+
+defvjp(cumulative_prod, _cumprod_vjp)
+defjvp(cumulative_prod, _cumprod_jvp)
+
+
 # -- TensorFlow's names ------------------------------------------------------------------------
 # Same semantics as the standard's functions (reduce_mean of integers gives float32, where
 # TensorFlow would truncate to an integer mean).
@@ -321,159 +531,3 @@ def reduce_min(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
 __all__ = ["sum", "prod", "mean", "min", "max", "std", "var", "cumulative_sum",
            "cumulative_prod", "reduce_sum", "reduce_prod", "reduce_mean", "reduce_max",
            "reduce_min"]
-
-
-# -- gradients ---------------------------------------------------------------------------------
-# One rule per op, rule(g, ans, x, **params) -> x's gradient, written in eagerflow ops so that
-# every backend gets them and they differentiate again (second order for free). A reduction's
-# cotangent is reshaped to its keepdims form and broadcast back over the reduced axes. Complex
-# inputs get the conjugate convention (PyTorch's and TensorFlow's); _cj is free for real ones.
-# The reduce_* aliases call the functions above, so they need no rules of their own.
-from .._registry import defvjp
-
-
-def _cj(t):
-    from .elementwise import conj
-    return conj(t) if t.dtype.kind == "c" else t
-
-
-def _kept(t, shape, axis, keepdims):
-    """A reduction's result ``t`` shaped to broadcast against its input's ``shape``."""
-    from .manipulation import reshape
-    return t if keepdims else reshape(t, R.reduce_shape(shape, axis, True))
-
-
-def _spread(g, x, axis, keepdims):
-    """The cotangent ``g`` of a reduction of ``x``, copied to every element it reduced."""
-    from .manipulation import broadcast_to
-    return broadcast_to(_kept(g, x.shape, axis, keepdims), x.shape)
-
-
-def _count(shape, axis) -> int:
-    n = 1
-    for a in R.normalize_axes(axis, len(shape)):
-        n *= shape[a]
-    return n
-
-
-def _along(axis, index) -> tuple:
-    """A getitem key that applies ``index`` (a slice) to ``axis`` (>= 0) only."""
-    return (slice(None),) * axis + (index,)
-
-
-def _mean_vjp(g, ans, x, *, axis, keepdims):
-    n = _count(x.shape, axis)
-    return _spread(g / n if n else g, x, axis, keepdims)  # n == 0: x is empty, so is this
-
-
-def _others_product(x, axes, dtype):
-    """For each element of ``x``, the product of the other elements over ``axes``: running
-    products from both ends, with no division by ``x``, so that a zero gets the exact gradient
-    (TensorFlow's reduce_prod divides where it can) and so does the second order."""
-    from .manipulation import flip, permute_dims, reshape
-    rest = [a for a in range(x.ndim) if a not in axes]
-    order = rest + list(axes)
-    moved = permute_dims(x, order) if order != sorted(order) else x
-    flat = reshape(moved, moved.shape[:len(rest)] + (-1,))
-    before = cumulative_prod(flat, axis=-1, dtype=dtype, include_initial=True)[..., :-1]
-    after = cumulative_prod(flip(flat, axis=-1), axis=-1, dtype=dtype, include_initial=True)
-    out = reshape(before * flip(after[..., :-1], axis=-1), moved.shape)
-    if order == sorted(order):
-        return out
-    return permute_dims(out, [order.index(a) for a in range(x.ndim)])
-
-
-def _prod_vjp(g, ans, x, *, axis, dtype, keepdims):
-    axes = R.normalize_axes(axis, x.ndim)
-    if not axes or x.size == 0:
-        return _spread(g, x, axis, keepdims)
-    return _spread(g, x, axis, keepdims) * _others_product(_cj(x), axes, dtype)
-
-
-def _chosen_vjp(g, ans, x, *, axis, keepdims):
-    # Tied extremes share the gradient evenly, as in TensorFlow's reduce_max and JAX: the rule
-    # is then symmetric in the tied elements and still sums to g. A NaN result (NaN wins) is
-    # chosen by the NaNs that made it.
-    from .elementwise import isnan
-    from .searching import where
-    chosen = (x == _kept(ans, x.shape, axis, keepdims)) | isnan(x)
-    count = astype(sum(chosen, axis=axis, keepdims=True), g.dtype)
-    return where(chosen, _kept(g, x.shape, axis, keepdims) / count, 0)
-
-
-def _moment_scale(x, axis, correction) -> float:
-    """1 / (N - correction); NaN where the moment itself is NaN (N - correction <= 0)."""
-    n = _count(x.shape, axis) - correction
-    return 1 / n if n > 0 else float("nan")
-
-
-def _var_vjp(g, ans, x, *, axis, correction, keepdims):
-    # d/dx_i of sum((x - m)**2) / (N - c) is 2 (x_i - m) / (N - c): the terms through the mean
-    # m sum to zero.
-    centred = x - mean(x, axis=axis, keepdims=True)
-    return _kept(g, x.shape, axis, keepdims) * (centred * (2 * _moment_scale(x, axis, correction)))
-
-
-def _std_vjp(g, ans, x, *, axis, correction, keepdims):
-    # d std = d var / (2 std). Where std is 0 (all values equal) the centred values are exactly
-    # 0 too, so the gradient is 0 (PyTorch's choice) rather than 0/0.
-    from .searching import where
-    s = _kept(ans, x.shape, axis, keepdims)
-    centred = x - mean(x, axis=axis, keepdims=True)
-    scale = _moment_scale(x, axis, correction)
-    return _kept(g, x.shape, axis, keepdims) * (centred * scale) / where(s == 0, 1, s)
-
-
-def _cumulative_axis(x, axis) -> int:
-    return R.normalize_axis(0 if axis is None else axis, x.ndim)
-
-
-def _cumsum_vjp(g, ans, x, *, axis, dtype, include_initial):
-    # Each x_k feeds every running sum from k on: the gradient is the reverse running sum.
-    from .manipulation import flip
-    ax = _cumulative_axis(x, axis)
-    if include_initial:
-        g = g[_along(ax, slice(1, None))]
-    return flip(cumulative_sum(flip(g, axis=ax), axis=ax), axis=ax)
-
-
-def _shift_back(t, d, ax):
-    """``t`` moved ``d`` places towards the start along ``ax``, zero-filled at the end."""
-    from .creation import zeros
-    from .manipulation import concat
-    pad = zeros(t.shape[:ax] + (d,) + t.shape[ax + 1:], dtype=t.dtype, device=t.device)
-    return concat([t[_along(ax, slice(d, None))], pad], axis=ax)
-
-
-def _cumprod_vjp(g, ans, x, *, axis, dtype, include_initial):
-    # grad_k = (x_0 ... x_{k-1}) * S_k, where S_k = sum_{i>=k} g_i x_{k+1} ... x_i solves the
-    # reverse linear recurrence S_k = g_k + x_{k+1} S_{k+1}. TensorFlow divides a reverse
-    # cumulative sum of g * ans by x, which is NaN at zeros; composing the recurrence's affine
-    # steps in log2(N) doubling rounds (JAX's associative_scan) needs no division, so zeros get
-    # exact first- and second-order gradients.
-    ax = _cumulative_axis(x, axis)
-    if include_initial:
-        g = g[_along(ax, slice(1, None))]
-    n = x.shape[ax]
-    if n <= 1:
-        return g
-    xc = _cj(x)
-    before = cumulative_prod(xc, axis=ax, dtype=dtype, include_initial=True)
-    s, a, d = g, _shift_back(xc, 1, ax), 1  # S_k = s_k + a_k S_{k+d}
-    while d < n:
-        s = s + a * _shift_back(s, d, ax)
-        if 2 * d < n:  # the last round needs no new coefficients
-            a = a * _shift_back(a, d, ax)
-        d *= 2
-    return before[_along(ax, slice(None, -1))] * s
-
-
-defvjp(sum, lambda g, ans, x, *, axis, dtype, keepdims: _spread(g, x, axis, keepdims))
-defvjp(prod, _prod_vjp)
-defvjp(mean, _mean_vjp)
-defvjp(max, _chosen_vjp)
-defvjp(min, _chosen_vjp)
-defvjp(var, _var_vjp)
-defvjp(std, _std_vjp)
-defvjp(cumulative_sum, _cumsum_vjp)
-defvjp(cumulative_prod, _cumprod_vjp)

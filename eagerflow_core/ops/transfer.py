@@ -11,7 +11,7 @@ from .. import _convert
 from .._devices import device as get_device
 from .._dispatch import call
 from .._errors import DTypeError
-from .._registry import defop, defvjp
+from .._registry import defjvp, defop, defvjp
 from .._tensor import Tensor
 from . import _rules as R
 
@@ -60,5 +60,7 @@ def _to_device(self, device, /, *, stream=None) -> Tensor:
 Tensor.to = _to
 Tensor.to_device = _to_device
 
-# The cotangent goes back to the input's device: explicitly, like every transfer (issue #3).
+# The cotangent goes back to the input's device, the tangent goes along with the value:
+# explicitly, like every transfer (issue #3).
 defvjp(to_device_op, lambda g, ans, x, *, device: g.to(x._device))
+defjvp(to_device_op, lambda t, ans, x, *, device: to_device(t, device))

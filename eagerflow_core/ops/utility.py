@@ -1,4 +1,4 @@
-"""Utility ops of the Array API standard: all, any, diff."""
+"""Utility ops of the Array API standard: all, any (bools: no gradient), diff."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import builtins
 from .._dispatch import as_tensor_arg, call
 from .._dtypes import weak_promote
 from .._errors import AxisError, InvalidArgumentError, ShapeError
-from .._registry import defop
+from .._registry import F, defjvp, defop, defvjp
 from .._tensor import Tensor
 from . import _rules as R
 from ._define import public
-from .creation import asarray
+from ._grad_util import linear
 
 # -- all, any ----------------------------------------------------------------------------------
 all_op = defop("all", family="utility", dtype_rule=R.bool_dtype, shape_rule=R.reduce_shape,
@@ -69,7 +69,6 @@ def _join(x, prepend, append, axis):
     """``prepend``, ``x``, ``append`` joined along ``axis``. The core joins them (rather than
     passing them to the kernel) so that every backend's kernel is called the standard's way
     without a tensor keyword, and the gradient reaches them through concat."""
-    from .manipulation import broadcast_to, concat
     ax = R.normalize_axis(axis, x.ndim)
     slice_shape = x.shape[:ax] + (1,) + x.shape[ax + 1:]
     parts = []
@@ -80,14 +79,14 @@ def _join(x, prepend, append, axis):
         if isinstance(extra, (bool, int, float, complex)):  # weak, as in binary ops
             dt = weak_promote(x.dtype, extra)
             try:
-                extra = asarray(extra, dtype=dt, device=x.device)
+                extra = F.asarray(extra, dtype=dt, device=x.device)
             except InvalidArgumentError:
                 raise InvalidArgumentError(f"diff: {name}={extra!r} does not fit {dt}, the "
                                            f"dtype of x; cast x first with ef.astype") from None
         elif not isinstance(extra, Tensor):
             extra = as_tensor_arg(diff_op, extra, allow_scalar=False)
         if extra.ndim == 0:  # one value stands for one slice
-            extra = broadcast_to(extra, slice_shape)
+            extra = F.broadcast_to(extra, slice_shape)
         elif extra.ndim != x.ndim or builtins.any(
                 e != d for i, (e, d) in enumerate(zip(extra.shape, x.shape)) if i != ax):
             want = ", ".join("k" if i == ax else str(d) for i, d in enumerate(x.shape))
@@ -96,7 +95,7 @@ def _join(x, prepend, append, axis):
         parts.append(extra)
     if parts[0] is None and parts[1] is None:
         return x
-    return concat([p for p in (parts[0], x, parts[1]) if p is not None], axis=ax)
+    return F.concat([p for p in (parts[0], x, parts[1]) if p is not None], axis=ax)
 
 
 @public(diff_op)
@@ -127,23 +126,20 @@ def diff(x, /, *, axis=-1, n=1, prepend=None, append=None) -> Tensor:
     return call(diff_op, (x,), {"axis": axis, "n": n})
 
 
-__all__ = ["all", "any", "diff"]
-
-
-# -- gradients ---------------------------------------------------------------------------------
-# all and any give bools: no gradient. The adjoint of one forward difference
-# (y_i = x_{i+1} - x_i) is minus the difference of g with a zero joined at both ends; diff's
-# ``prepend``/``append`` reach the gradient through the concat that joined them to x.
-from .._registry import defvjp
-
-
+# The adjoint of one forward difference (y_i = x_{i+1} - x_i) is minus the difference of g
+# with a zero joined at both ends; diff is linear, so its tangent is the difference of t.
+# ``prepend``/``append`` reach both through the concat that joined them to x.
 def _diff_vjp(g, ans, x, *, axis, n):
     if x.shape[axis] < n:  # the result was empty whatever x held
-        from .creation import zeros_like
-        return zeros_like(x)
+        return F.zeros_like(x)
     for _ in range(n):
         g = -diff(g, axis=axis, prepend=0, append=0)
     return g
 
 
 defvjp(diff, _diff_vjp)
+defjvp(diff, linear(diff_op))
+
+
+__all__ = ["all", "any", "diff"]
+

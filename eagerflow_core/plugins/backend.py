@@ -126,6 +126,13 @@ class Backend:
         """
         return None
 
+    def communicator(self, info):
+        """A communicator for collectives on device ``info.device``
+        (``eagerflow_core.distributed.protocol.Communicator``; ``info`` is a ``CommInfo``), or
+        None (the default): then ``eagerflow_core.distributed`` uses MPI for ``cpu``, NCCL for
+        ``cuda``, and MPI through host memory (a counted fallback) for other devices."""
+        return None
+
     def known_failures(self) -> list[dict]:
         """Conformance checks this backend knows it fails: dicts with ``op``, ``dtype``,
         ``check`` (``"*"`` matches any) and ``reason``. Declared, never a blanket skip."""

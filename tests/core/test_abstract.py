@@ -90,7 +90,9 @@ def test_abstract_eval_matches_the_kernel(name):
                 state.interp = checker.parent
         run()
     # asarray converts host data; it is not dispatched, so no interpreter sees it. An entry for
-    # a composite (nn.dropout) is checked through the kernels it is built on.
+    # a composite (nn.dropout) is checked through the kernels it is built on, unless the
+    # composite itself reached the seam with rules of its own (nn.layer_norm: its body runs
+    # below the interpreters, which see the one op).
     wanted = info.kernels or (name,)
-    assert all(k in checker.seen for k in wanted) or name == "asarray", \
+    assert all(k in checker.seen for k in wanted) or name in checker.seen or name == "asarray", \
         f"{name} never reached the seam: {sorted(set(checker.seen))}"

@@ -21,6 +21,8 @@ from eagerflow_core.testing import TOLERANCES, assert_close, check_grads, refere
 from eagerflow_core.testing.opdb import OPDB, ErrorCase, OpInfo, Sample
 
 KERNEL_OPS = sorted(n for n, op in OPS.items() if op.needs_kernel)
+# ef.nn functions composed of kernel ops (conv1d, layer_norm...): in the database, not in OPS.
+COMPOSED = sorted(set(OPDB) - set(OPS))
 DTYPES = {d.name: d for d in ef.__dict__.values() if isinstance(d, type(ef.float32))}
 EXAMPLES = int(os.environ.get("OPDB_EXAMPLES", "4"))  # more for a deeper look at the domains
 quick = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
@@ -96,6 +98,12 @@ def test_entry_is_well_formed(name):
     assert info.differentiable == OPS[name].differentiable or not info.differentiable
     if OPS[name].table is not None:  # elementwise: exactly the dtypes the core's rule takes
         assert set(info.dtypes) == {d.name for d in OPS[name].table}
+    _check_common(info)
+
+
+def _check_common(info):
+    if info.differentiable:
+        assert info.grad_samples is not None
     for case in info.errors:
         assert isinstance(case, ErrorCase) and hasattr(_errors, case.exc_type_name)
     for dt, pair in info.rtol.items():

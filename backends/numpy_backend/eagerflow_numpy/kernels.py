@@ -9,9 +9,11 @@ import numpy as np
 
 from eagerflow_core.plugins import kernels_from_namespace
 
-from . import _elementwise, _fft, _indexing, _linalg, _manipulation, _random, _reductions, _special
+from . import (_elementwise, _fft, _indexing, _linalg, _manipulation, _nn, _optim, _random,
+               _reductions, _special)
 
-_FAMILIES = (_elementwise, _reductions, _linalg, _manipulation, _indexing, _random, _fft, _special)
+_FAMILIES = (_elementwise, _reductions, _linalg, _manipulation, _indexing, _random, _fft,
+             _special, _nn, _optim)
 
 
 def _astype(x, dtype, /, *, copy=True, device=None):

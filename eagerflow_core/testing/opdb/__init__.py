@@ -3,10 +3,11 @@ implements, saying how to call the op, what NumPy computes for it (the float64 r
 which dtypes it takes, how to draw its inputs (hypothesis strategies, so that a failure
 shrinks to a minimal input), where its gradient is smooth, and which bad inputs must raise.
 One module per family (``_elementwise``, ``_creation``, ``_indexing``, ``_linalg``,
-``_manipulation``, ``_reductions``, ``_searching``, ``_random``, ``_fft``, ``_special``);
-``OPDB`` gathers them by op name. Random ops cannot match a reference bit for bit: their
-entries check properties of the result instead (``OpInfo.check``); ``nn.dropout``, a
-composite with no kernel of its own, names the kernels it is built on (``OpInfo.kernels``).
+``_manipulation``, ``_reductions``, ``_searching``, ``_random``, ``_fft``, ``_special``, ``_nn``,
+``_nn_functions``); ``OPDB`` gathers them by op name. Random ops cannot match a reference bit
+for bit: their entries check properties of the result instead (``OpInfo.check``); an ef.nn
+function with no kernel of its own (``nn.dropout``, ``nn.conv1d``, ``nn.layer_norm``) names
+the kernels it is built on (``OpInfo.kernels``).
 
 Conventions (what the runner, ``eagerflow_core.testing.conformance``, relies on):
 
@@ -56,7 +57,9 @@ from __future__ import annotations
 
 from ._base import ErrorCase, OpInfo, Sample
 
-#: Every op a backend kernel implements, by registry name ("add", "linalg.inv", "getitem"...).
+#: Every op a backend kernel implements, by registry name ("add", "linalg.inv", "getitem"...),
+#: and the ef.nn functions composed of such ops ("nn.conv1d", "nn.layer_norm"...), which are
+#: checked the same way on every backend although they need no kernel of their own.
 OPDB: dict[str, OpInfo] = {}
 
 
@@ -75,13 +78,15 @@ def _load() -> None:
         _indexing,
         _linalg,
         _manipulation,
+        _nn,
+        _nn_functions,
         _random,
         _reductions,
         _searching,
         _special,
     )
     for family in (_elementwise, _creation, _indexing, _linalg, _manipulation, _reductions,
-                   _searching, _random, _fft, _special):
+                   _searching, _random, _fft, _special, _nn, _nn_functions):
         _register(family.INFOS)
 
 

@@ -15,7 +15,7 @@ import torch
 
 from eagerflow_core.plugins import kernels_from_namespace
 
-from . import _fft, _random, _special
+from . import _fft, _nn, _random, _special
 
 _HALF = (torch.float16, torch.bfloat16)
 _INT = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
@@ -430,4 +430,5 @@ def build_table(xp) -> dict:
         key = f"linalg.{name}"
         if key in table:
             table[key] = _linalg(name, table[key])
+    table.update(_nn.KERNELS)  # conv and pooling on torch.nn.functional (_nn.py)
     return table
