@@ -93,50 +93,62 @@ def _fusible(graph: Graph, node: Node):
 def find_groups(graph: Graph, nodes) -> list[list[int]]:
     """Indices into ``nodes`` of each group, members in program order.
 
-    A node may join a group when no path from that group to the node passes through a node
-    outside the group (else the group would need its own result): ``reach[s]`` holds the
-    groups with a member upstream of slot ``s``, ``through[s]`` those with a path to ``s``
-    that leaves them. Members before the node in program order cannot depend on it, so that
-    one test keeps every group runnable as one step."""
-    empty = frozenset()
-    reach: dict[int, frozenset] = {}
-    through: dict[int, frozenset] = {}
-    group_of_slot: dict[int, int] = {}    # slot made by a group member -> its group
+    The pass keeps the graph with each group contracted to one vertex (what replay will run)
+    and lets a node join a group only if that keeps it acyclic: a group ``g`` may take a node
+    whose inputs come from vertices ``P`` unless ``g`` already reaches one of them (the node
+    would then need ``g`` and ``g`` the node). Effects are chained, so they keep their order.
+    A node tries its producers' groups first (vertical fusion), then the newest groups
+    (siblings: one pass over shared inputs)."""
+    vertex_of_slot: dict[int, int] = {}   # slot -> the vertex that makes it
+    succ: list[set[int]] = []             # vertex -> vertices that use what it makes
+    group_vertex: dict[int, int] = {}     # group id -> its vertex
     kind_of: list[tuple] = []             # group id -> (shape, device)
     members: list[list[int]] = []
-    token = (empty, empty)                # (reach, through) of the effects so far
+    last_effect = None
+
+    def reaches(start, targets) -> bool:
+        seen, todo = {start}, [start]
+        while todo:
+            for w in succ[todo.pop()]:
+                if w in targets:
+                    return True
+                if w not in seen:
+                    seen.add(w)
+                    todo.append(w)
+        return False
+
     for i, node in enumerate(nodes):
         ins = [s for s in node.ins if not isinstance(s, Const)] + _param_slots(node)
-        in_reach = [reach.get(s, empty) for s in ins]
-        in_through = [through.get(s, empty) for s in ins]
-        if node.kind in _EFFECTS:
-            in_reach.append(token[0])
-            in_through.append(token[1])
-        blocked = empty.union(*in_through)
-        gid = None
+        sources = {vertex_of_slot[s] for s in ins if s in vertex_of_slot}
+        if node.kind in _EFFECTS and last_effect is not None:
+            sources.add(last_effect)
+        vertex = None
         if _fusible(graph, node) is not None:
             kind = (graph.avals[node.outs[0]][0], graph.avals[node.outs[0]][2])
-            # a producer's group first (vertical fusion), else the newest group it may join
-            # (siblings: one pass over shared inputs)
-            producers = [group_of_slot[s] for s in ins if s in group_of_slot]
+            vertex_group = {v: g for g, v in group_vertex.items()}
+            producers = [vertex_group[v] for v in sources if v in vertex_group]
             for g in producers + list(range(len(members) - 1, -1, -1)):
-                if g not in blocked and kind_of[g] == kind:
-                    gid = g
+                v = group_vertex[g]
+                if kind_of[g] == kind and not reaches(v, sources - {v}):
+                    members[g].append(i)
+                    vertex = v
                     break
-            if gid is None:
-                gid = len(members)
-                members.append([])
+            if vertex is None:
+                vertex = len(succ)
+                succ.append(set())
+                group_vertex[len(members)] = vertex
+                members.append([i])
                 kind_of.append(kind)
-            members[gid].append(i)
-            for s in node.outs:
-                group_of_slot[s] = gid
-        upstream = empty.union(*in_reach)
-        r = upstream | ({gid} if gid is not None else empty)
-        t = blocked | (upstream - {gid})
+        if vertex is None:
+            vertex = len(succ)
+            succ.append(set())
+        for v in sources:
+            if v != vertex:
+                succ[v].add(vertex)
         for s in node.outs:
-            reach[s], through[s] = r, t
+            vertex_of_slot[s] = vertex
         if node.kind in _EFFECTS:
-            token = (r, t)
+            last_effect = vertex
     return [m for m in members if len(m) >= MIN_GROUP]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import eagerflow_core as ef
@@ -179,6 +179,55 @@ def test_fusion_happens_after_a_few_calls_and_export_saves_the_unfused_graph(
     path = ef.saved_model.save(traced, tmp_path / "f", x)
     assert '"fused"' not in open(f"{path}/function.json").read()
     np.testing.assert_array_equal(ef.saved_model.load(path)(x).numpy(), [1.0, 1.0])
+
+
+@st.composite
+def mixed_programs(draw):
+    """Elementwise ops mixed with ops that cannot fuse, over several values: the shapes of
+    graph where contracting groups could make a cycle (a group feeding an outside node that
+    feeds a sibling of another group...)."""
+    n = draw(st.integers(4, 14))
+    return [(draw(st.sampled_from(["add", "multiply", "maximum", "abs", "flip", "colsum",
+                                   "matmul"])),
+             draw(st.integers(0, 50)), draw(st.integers(0, 50))) for _ in range(n)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(mixed_programs())
+@example([("add", 0, 0), ("matmul", 0, 14), ("add", 0, 1)] + [("add", 0, 0)] * 5
+         + [("matmul", 0, 14)])  # two groups, each feeding the other through a matmul
+def test_fusing_any_mix_of_ops_keeps_a_valid_order_and_the_values(prog):
+    def run(x, y):
+        values = [x, y]
+        for op, i, j in prog:
+            a, b = values[i % len(values)], values[j % len(values)]
+            if op == "flip":
+                out = a[::-1]
+            elif op == "colsum":
+                out = ef.sum(a, axis=0, keepdims=True) + b
+            elif op == "matmul":
+                out = ef.matmul(a, b) * 0.1
+            elif op == "abs":
+                out = ef.abs(a)
+            else:
+                out = getattr(ef, op)(a, b)
+            values.append(out)
+        return values[2:]
+    x = ef.constant(np.linspace(-1, 1, 9).reshape(3, 3))
+    y = ef.constant(np.linspace(2, -2, 9).reshape(3, 3))
+    backend = ef.device("cpu").backend.backend
+    saved = (backend.fusion_ops, backend.fusion_dtypes, fcompile.FUSE_AFTER)
+    backend.fusion_ops = frozenset({"add", "multiply", "maximum", "abs"})
+    backend.fusion_dtypes = frozenset({"float64"})
+    backend.compile_elementwise = interpret
+    fcompile.FUSE_AFTER = 0
+    try:
+        got = ef.function(run)(x, y)
+    finally:
+        backend.fusion_ops, backend.fusion_dtypes, fcompile.FUSE_AFTER = saved
+        del backend.compile_elementwise
+    for a, b in zip(got, run(x, y)):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 # -- the lean tiers -------------------------------------------------------------------------------
