@@ -106,10 +106,9 @@ class _Writer:
     def __init__(self):
         self.arrays: dict[str, np.ndarray] = {}
         self.entries: dict[str, dict] = {}   # array key -> {"dtype", "shape"} as JSON
-        self.variables: list = []
-        self._var_index: dict[int, int] = {}
-        self.stores: list = []
-        self._store_index: dict[int, int] = {}
+        self.variables: list = []   # in order of first use; nodes name them by index
+        self.stores: list = []      # while_loop iteration stores, shared by loop and gradient
+        self._index: dict[int, int] = {}
 
     def array(self, host: np.ndarray, dtype_name: str) -> str:
         key = f"a{len(self.arrays)}"
@@ -123,12 +122,15 @@ class _Writer:
     def tensor(self, t: Tensor) -> str:
         return self.array(t._device.backend.backend.to_host(t._data), t._dtype.name)
 
-    def variable(self, var) -> int:
-        i = self._var_index.get(id(var))
+    def _number(self, obj, table: list) -> int:
+        i = self._index.get(id(obj))
         if i is None:
-            i = self._var_index[id(var)] = len(self.variables)
-            self.variables.append(var)
+            i = self._index[id(obj)] = len(table)
+            table.append(obj)
         return i
+
+    def variable(self, var) -> int:
+        return self._number(var, self.variables)
 
     def variable_entry(self, var) -> dict:
         value = var.read_value()
@@ -137,11 +139,7 @@ class _Writer:
                 "array": self.tensor(value)}
 
     def store(self, saved) -> int:
-        i = self._store_index.get(id(saved))
-        if i is None:
-            i = self._store_index[id(saved)] = len(self.stores)
-            self.stores.append(saved)
-        return i
+        return self._number(saved, self.stores)
 
     # -- graphs --------------------------------------------------------------------------------
     def graph(self, g: Graph) -> dict:
