@@ -38,8 +38,10 @@ $(VENV)/.stamp-install: $(PYPROJECTS) | $(PY)
 # The tests also run a second, genuinely different kernel library: the PyTorch example
 # plugin (examples/plugins/eagerflow_torch, registered in-process by its tests). torch==2.13.0
 # is the CPU wheel this machine keeps locally; never ask for a plain `torch`.
+# The NumPy backend's [jit] extra (numba) too: ef.function's fusion tests run its numba groups.
 $(VENV)/.stamp-test: $(VENV)/.stamp-install
-	$(PIP) install 'pytest>=7' 'hypothesis>=6.80' torch==2.13.0 'array-api-compat>=1.9'
+	$(PIP) install 'pytest>=7' 'hypothesis>=6.80' torch==2.13.0 'array-api-compat>=1.9' \
+	    -e 'backends/numpy_backend[jit]'
 	@touch $@
 
 # The distributed tests launch `mpirun -n 2` and `-n 3`: Debian's Open MPI (installed with
@@ -66,8 +68,10 @@ $(VENV)/.stamp-cuda-check: $(VENV)/.stamp-install
 	@touch $@
 
 # torch==2.13.0 is the CPU wheel this machine keeps locally; never ask for a plain `torch`.
+# bench_function.py compares ef.function with JAX's jit (CPU wheels 0.10.2, the newest served
+# here) and uses the NumPy backend's fusion (the [jit] extra: numba).
 $(VENV)/.stamp-bench: $(VENV)/.stamp-install
-	$(PIP) install torch==2.13.0
+	$(PIP) install torch==2.13.0 jax==0.10.2 jaxlib==0.10.2 -e 'backends/numpy_backend[jit]'
 	@touch $@
 
 setup: $(VENV)/.stamp-install

@@ -23,6 +23,7 @@ from . import optimizers  # noqa: F401  (ef.optimizers namespace)
 from . import random  # noqa: F401  (ef.random namespace)
 from .nn import one_hot  # TensorFlow's tf.one_hot
 from . import train  # noqa: F401  (ef.train namespace: checkpoints)
+from . import saved_model  # noqa: F401  (ef.saved_model: save / load traced functions)
 from . import ops as _ops
 from .autodiff import (GradientTape, GradientTapeError, Variable, custom_gradient, grad, identity,
                        hessian, jacobian, jvp, stop_gradient, value_and_grad, vjp)

@@ -5,9 +5,24 @@ dtype, promotion casts, weak scalars, native ``dtype=`` params, positional param
 dtype), but once, at trace time; then the whole graph becomes one generated Python function
 (torch.fx's habit) whose body is a straight line of kernel calls: no dtype rule, no dict
 lookup, no Tensor object per intermediate on replay. ``source`` keeps the generated code.
+
+A replay goes through tiers, each a generated function (a JIT's habit: pay for an
+optimisation only where a graph runs often):
+
+1. **checked** (the first call): every kernel result goes through ``_fix``, which makes it the
+   backend's array of the dtype the core decided, and notes which results needed it;
+2. **lean** (later calls): ``_fix`` only where the first call needed it (a kernel's result
+   type depends on the dtypes and shapes, which a graph fixes); results written into the
+   buffers of intermediates that die at that node (``out=``, NumPy ufuncs only); each value
+   deleted after its last use (so a Variable's buffer read earlier can be updated in place);
+3. **fused** (from call ``FUSE_AFTER + 1``, where the backend compiles groups of elementwise
+   ops, ``fusion.py``): the same, with each accepted group one call; checked once, then lean.
 """
 
 from __future__ import annotations
+
+import os
+import threading
 
 import numpy as np
 
@@ -21,15 +36,22 @@ from .tracer import SlotRef
 
 _SCALARS = (bool, int, float, complex)
 
+#: Replays of a graph before its elementwise groups are compiled (0: at once, when lowered;
+#: None: never). ``EAGERFLOW_FUSE_AFTER`` sets it ("never" turns fusion off).
+FUSE_AFTER = None if os.environ.get("EAGERFLOW_FUSE_AFTER") == "never" else \
+    int(os.environ.get("EAGERFLOW_FUSE_AFTER", "2"))
+
 
 class Lowering:
-    """The generated source and the objects it refers to."""
+    """The generated source of one tier and the objects it refers to."""
 
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, env: dict, check=None, fixes=None, reuse=None):
         self.graph = graph
         self.lines: list[str] = []
-        self.env: dict = {"_fix": _fix, "_read": _read, "_assign": _assign,
-                          "_update": _update, "_move": _move, "_print": _print}
+        self.env = env
+        self.check = check      # the checked tier: _fixc notes which results needed _fix
+        self.fixes = fixes      # the lean tiers: the slots whose results need _fix
+        self.reuse = reuse or {}  # node -> the input slot whose buffer it may write into
         self._n = 0
 
     def bind(self, obj, prefix="k") -> str:
@@ -46,24 +68,179 @@ class Lowering:
 
 
 def compile_graph(graph: Graph, passes=True):
-    """``(replay, source)``: ``replay(raws) -> tuple of raw outputs`` for the graph's inputs'
-    raw arrays, in order."""
+    """``(replay, source, graph)``: ``replay(*raws) -> tuple of raw outputs`` for the graph's
+    inputs' raw arrays, in order; ``replay.program`` is its :class:`Program`."""
     if passes:
         from .passes import optimize
         graph = optimize(graph)
-    low = Lowering(graph)
-    names = ", ".join(f"s{s}" for s in graph.inputs)
-    header = [f"def replay({names}):"]
-    for slot, t in graph.constants.items():
-        low.emit(f"s{slot} = {low.bind(t._data, 'c')}")
-    for node in graph.nodes:
-        _LOWER[node.kind](low, node)
-    outs = ", ".join(f"s{s}" for s in graph.output_slots)
-    low.emit(f"return ({outs}{',' if len(graph.output_slots) == 1 else ''})")
-    source = "\n".join(header + low.lines) + "\n"
-    namespace = dict(low.env)
-    exec(compile(source, f"<ef.function {graph.name}>", "exec"), namespace)  # noqa: S102
-    return namespace["replay"], source, graph
+    program = Program(graph)
+    return program.replay, program.source, graph
+
+
+class Program:
+    """One graph's replay and its tiers. ``replay`` calls the current tier through ``_run``
+    in its namespace, which the tiers replace as they go."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.nodes = list(graph.nodes)
+        self.needs: set = set()   # slots whose kernel result needed _fix (the checked tier)
+        self.helpers = {"_fix": _fix, "_fixc": _checker(self.needs.add), "_read": _read,
+                        "_assign": _assign, "_update": _update, "_move": _move, "_print": _print}
+        self.ns: dict = {}        # the entry's namespace: _run is the current tier
+        self.calls = 0
+        self.fused = False
+        self._lock = threading.Lock()
+        names = ", ".join(f"s{s}" for s in graph.inputs)
+        exec(f"def replay({names}):\n    return _run({names})\n", self.ns)  # noqa: S102
+        self.replay = self.ns["replay"]
+        self.replay.graph = graph  # what it runs, for export.py (control flow holds replays)
+        self.replay.program = self
+        if FUSE_AFTER == 0:
+            self._fuse()
+        else:
+            self._install(checked=True)
+
+    def _lower(self, nodes, checked: bool):
+        env = dict(self.helpers)  # each tier its own names: a running tier never sees another's
+        if checked:
+            low = Lowering(self.graph, env, check=True)
+        else:
+            low = Lowering(self.graph, env, fixes=set(self.needs),
+                           reuse=_reuse_plan(self.graph, nodes))
+        names = ", ".join(f"s{s}" for s in self.graph.inputs)
+        for slot, t in self.graph.constants.items():
+            low.emit(f"s{slot} = {low.bind(t._data, 'c')}")
+        dying = {} if checked else _last_uses(self.graph, nodes)
+        for i, node in enumerate(nodes):
+            _LOWER[node.kind](low, node)
+            if dying.get(i):  # free what dies here: a Variable's buffer read earlier can
+                # then be updated in place, and memory peaks lower
+                low.emit("del " + ", ".join(f"s{s}" for s in dying[i]))
+        outs = ", ".join(f"s{s}" for s in self.graph.output_slots)
+        low.emit(f"return ({outs}{',' if len(self.graph.output_slots) == 1 else ''})")
+        source = "\n".join([f"def replay({names}):"] + low.lines) + "\n"
+        exec(compile(source, f"<ef.function {self.graph.name}>", "exec"), env)  # noqa: S102
+        return env["replay"], source
+
+    def _install(self, checked: bool):
+        fn, self.source = self._lower(self.nodes, checked)
+        if checked:
+            def first(*raws):
+                out = fn(*raws)  # only a complete run says which results needed _fix
+                self.calls += 1
+                with self._lock:
+                    if self.ns["_run"] is first:
+                        self._install(checked=False)
+                return out
+            self.ns["_run"] = first
+        elif not self.fused and FUSE_AFTER is not None and _may_fuse(self.graph, self.nodes):
+            def counting(*raws):
+                self.calls += 1
+                if self.calls > FUSE_AFTER:
+                    with self._lock:
+                        if self.ns["_run"] is counting:
+                            self._fuse()
+                return self.ns["_run"](*raws) if self.ns["_run"] is not counting else fn(*raws)
+            self.ns["_run"] = counting
+        else:
+            self.ns["_run"] = fn
+
+    def _fuse(self):
+        from .fusion import fuse
+        self.fused = True
+        nodes = fuse(self.graph, self.nodes)
+        changed = any(n.kind == "fused" for n in nodes)
+        if changed:
+            self.nodes = nodes
+        self._install(checked=changed or self.calls == 0)
+
+
+def _last_uses(graph: Graph, nodes) -> dict[int, list[int]]:
+    """Node index -> the slots (not returned) that no later node reads."""
+    last = {}
+    for i, node in enumerate(nodes):
+        for s in node.outs:
+            last[s] = i
+        for s in node.ins:
+            if not isinstance(s, Const):
+                last[s] = i
+        for v in node.params.values() if node.params else ():
+            for s in _slot_refs(v):
+                last[s] = i
+    keep = set(graph.output_slots)
+    dying: dict[int, list[int]] = {}
+    for s, i in last.items():
+        if s not in keep:
+            dying.setdefault(i, []).append(s)
+    return {i: sorted(v) for i, v in dying.items()}
+
+
+def _may_fuse(graph, nodes) -> bool:
+    from .fusion import find_groups
+    return bool(find_groups(graph, nodes))
+
+
+def _reuse_plan(graph: Graph, nodes) -> dict:
+    """Nodes that may write their result into an input's buffer: an elementwise NumPy ufunc
+    node whose input of the result's shape and dtype was made fresh by a ufunc (or a fused
+    group) in this graph, is used only by such nodes, and is not used after this one (nor
+    returned). Such a buffer is an intermediate no one else can see."""
+    fresh, uses, last = set(), {}, {}
+    for i, node in enumerate(nodes):
+        for s in node.ins:
+            if not isinstance(s, Const):
+                uses.setdefault(s, []).append(node)
+                last[s] = i
+        for v in node.params.values() if node.params else ():
+            for s in _slot_refs(v):
+                uses.setdefault(s, []).append(None)  # read inside a param: never reused
+        if node.kind == "fused" or _is_ufunc_node(graph, node):
+            fresh.update(node.outs)
+    outputs = set(graph.output_slots)
+    plan = {}
+    for i, node in enumerate(nodes):
+        if not _is_ufunc_node(graph, node, elementwise=True):
+            continue
+        out = graph.avals[node.outs[0]]
+        if not out[0] or any(d is None for d in out[0]):
+            continue
+        for s in node.ins:
+            if isinstance(s, Const) or s not in fresh or s in outputs or last[s] != i:
+                continue
+            if graph.avals[s][:2] != out[:2]:
+                continue
+            if all(u is not None and (u.kind == "fused" or _is_ufunc_node(graph, u))
+                   for u in uses[s]):
+                plan[id(node)] = s
+                break
+    return plan
+
+
+def _is_ufunc_node(graph, node, elementwise=False) -> bool:
+    if node.kind != "op" or node.params or len(node.outs) != 1:
+        return False
+    op = node.op
+    if op.kind not in ("unary", "binary") and (elementwise or op.name != "matmul"):
+        return False
+    tensors = [s for s in node.ins if not isinstance(s, Const)]
+    if not tensors:
+        return False
+    dev = graph.avals[tensors[0]][2]
+    if not isinstance(dev.kernels.get(op.name), np.ufunc):
+        return False
+    if elementwise:  # out= is exact only when no input is cast and the result is the compute dtype
+        dt = graph.avals[node.outs[0]][1]
+        return all(graph.avals[s][1] is dt for s in tensors) and op.table.get(dt) == (dt, dt)
+    return True
+
+
+def _slot_refs(v):
+    if isinstance(v, SlotRef):
+        return [v.slot]
+    if isinstance(v, tuple):
+        return [s for x in v for s in _slot_refs(x)]
+    return []
 
 
 # -- the lowering of each node kind -------------------------------------------------------------
@@ -100,9 +277,29 @@ def _cast(low, expr, have, want, dev):
 
 
 def _result(low, node, dev, dtypes):
-    """The dtype (and array type) the core decided, enforced on each output."""
+    """The dtype (and array type) the core decided, enforced on each output: checked on the
+    first call (which notes the slots where it changed something), then only where needed."""
     for slot, dt in zip(node.outs, dtypes):
-        low.emit(f"s{slot} = _fix(s{slot}, {low.bind(dev, 'd')}, {low.bind(dt, 't')})")
+        if low.check:
+            low.emit(f"s{slot} = _fixc(s{slot}, {low.bind(dev, 'd')}, {low.bind(dt, 't')}, "
+                     f"{slot})")
+        elif slot in low.fixes:
+            low.emit(f"s{slot} = _fix(s{slot}, {low.bind(dev, 'd')}, {low.bind(dt, 't')})")
+
+
+def _checker(note):
+    def fixc(raw, dev, dt, slot):
+        fixed = _fix(raw, dev, dt)
+        if fixed is not raw:
+            note(slot)
+        return fixed
+    return fixc
+
+
+def _out(low, node) -> str:
+    """``, out=sN`` where the node may write into a dying input's buffer (lean tiers)."""
+    slot = low.reuse.get(id(node))
+    return "" if slot is None else f", out=s{slot}"
 
 
 def _unary(low, node):
@@ -110,7 +307,7 @@ def _unary(low, node):
     _, dt, dev = low.aval(x)
     compute, result = node.op.table[dt]
     k = _kernel(low, node.op, dev)
-    low.emit(f"s{node.outs[0]} = {k}({_cast(low, f's{x}', dt, compute, dev)})")
+    low.emit(f"s{node.outs[0]} = {k}({_cast(low, f's{x}', dt, compute, dev)}{_out(low, node)})")
     _result(low, node, dev, (result,))
 
 
@@ -129,7 +326,8 @@ def _binary(low, node):
         if isinstance(s, Const):
             return low.bind(s.value, "v")
         return _cast(low, f"s{s}", low.aval(s)[1], compute, dev)
-    low.emit(f"s{node.outs[0]} = {_kernel(low, node.op, dev)}({arg(a)}, {arg(b)})")
+    low.emit(f"s{node.outs[0]} = {_kernel(low, node.op, dev)}({arg(a)}, {arg(b)}"
+             f"{_out(low, node)})")
     _result(low, node, dev, (result,))
 
 
@@ -219,8 +417,17 @@ def _call(low, node):
     low.emit(f"{lhs}{low.bind(node.extra, 'sub')}({ins})")
 
 
+def _fused(low, node):
+    """A group of elementwise ops a backend compiled into one callable (fusion.py)."""
+    outs = ", ".join(f"s{s}" for s in node.outs)
+    ins = ", ".join(f"s{s}" for s in node.ins)
+    low.emit(f"{outs}, = {low.bind(node.extra, 'fused')}({ins})")
+    group = node.op
+    _result(low, node, group.device, [group.steps[j].result for j in group.outputs])
+
+
 _LOWER = {"op": _op, "read": _read, "assign": _assign, "update": _update, "print": _print,
-          "call": _call}
+          "call": _call, "fused": _fused}
 
 
 # -- what the generated code calls ----------------------------------------------------------------
@@ -242,8 +449,9 @@ def _read(var):
 
 
 def _assign(var, raw, how):
-    t = var._value
-    value = new_tensor(raw, t._dtype, t._device)
+    # No local reference to the old value: assign_add/sub update in place only when nothing
+    # but the Variable holds it (Variable._update's reference counts).
+    value = new_tensor(raw, var._value._dtype, var._value._device)
     if how == "assign":
         var.assign(value)
     elif how == "add":
@@ -270,11 +478,11 @@ def _print(fmt, raws):
 
 
 def wrap_outputs(graph: Graph, raws) -> list[Tensor]:
-    out = []
-    for slot, raw in zip(graph.output_slots, raws):
-        _, dtype, dev = graph.avals[slot]
-        out.append(new_tensor(raw, dtype, dev))
-    return out
+    """The replay's raw results as tensors (of the dtypes and devices the graph decided)."""
+    types = graph.__dict__.get("_output_types")
+    if types is None or len(types) != len(graph.output_slots):
+        types = graph._output_types = [graph.avals[s][1:] for s in graph.output_slots]
+    return [new_tensor(raw, dtype, dev) for raw, (dtype, dev) in zip(raws, types)]
 
 
-__all__ = ["compile_graph", "wrap_outputs", "E"]
+__all__ = ["compile_graph", "wrap_outputs", "Program", "FUSE_AFTER", "E"]

@@ -102,6 +102,30 @@ class Backend:
         every dtype of ``native_dtypes()``."""
         return {}
 
+    # -- graph compilation (issue #11): ef.function's fusion pass -------------------------
+    #: Elementwise ops (registry names) that ``compile_elementwise`` can take, and the dtypes
+    #: (names) their values may have. ``ef.function``'s fusion pass forms groups from these
+    #: only, so an op or dtype a backend cannot fuse never spoils a whole group. Empty: no
+    #: fusion (the default).
+    fusion_ops: frozenset = frozenset()
+    fusion_dtypes: frozenset = frozenset()
+
+    def compile_elementwise(self, group) -> Callable | None:
+        """Compile a group of elementwise ops into one callable, or return None to decline.
+
+        ``ef.function``'s fusion pass calls this once per group when it lowers a traced graph
+        (never per op call). ``group`` (``eagerflow_core.function.fusion.Group``) is a maximal
+        set of ops of ``fusion_ops`` on one device, all of one result shape, whose
+        intermediates nothing outside the group uses: its ``inputs`` (shape, dtype), its
+        ``steps`` in order (op name, arguments, the dtype they have, the result dtype; casts
+        are explicit ``astype`` steps, Python scalars are values of the step's dtype) and its
+        ``outputs`` (the steps whose values leave it). The callable takes the inputs' raw
+        arrays (which broadcast to ``group.shape``) and returns a tuple of new raw arrays, one
+        per output, of the outputs' dtypes. It must not write into its inputs. ``describe()``
+        gives the group as text.
+        """
+        return None
+
     def communicator(self, info):
         """A communicator for collectives on device ``info.device``
         (``eagerflow_core.distributed.protocol.Communicator``; ``info`` is a ``CommInfo``), or

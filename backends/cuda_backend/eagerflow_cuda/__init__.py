@@ -25,6 +25,7 @@ import numpy as np
 from eagerflow_core.plugins import ArrayAPIBackend, hookimpl
 
 from ._execution import CudaExecution, PeakTracker
+from .fusion import FUSION_DTYPES, FUSION_OPS
 
 __version__ = "0.1.0"
 __all__ = ["CupyBackend", "eagerflow_backend", "__version__"]
@@ -63,6 +64,10 @@ class CupyBackend(CudaExecution, ArrayAPIBackend):
     checks_index_bounds = False  # a GPU gather does not raise on out-of-range indices
     dlpack_device_type = 2  # kDLCUDA
     namespace = None  # cupy, once initialize() ran
+    # ef.function's fusion (issue #11): a group of elementwise ops becomes one generated CUDA C
+    # kernel (fusion.py), compiled by NVRTC like csrc/*.cu.
+    fusion_ops = FUSION_OPS
+    fusion_dtypes = FUSION_DTYPES
 
     def __init__(self):
         super().__init__()
@@ -71,6 +76,7 @@ class CupyBackend(CudaExecution, ArrayAPIBackend):
         self.sums = None     # _fused.FusedSums: the float32 sums of the kernel table
         self.fused = None    # fused.Fused: the fused training kernels
         self.random = None   # _random.Random: the counter-based draws
+        self.fuser = None    # fusion.Fuser: ef.function's elementwise groups
 
     def is_available(self) -> tuple[bool, str]:
         # Cached: the core asks on every ef.backends() and device lookup, and the answer (the
@@ -84,6 +90,7 @@ class CupyBackend(CudaExecution, ArrayAPIBackend):
 
         from . import fused
         from ._fused import FusedSums
+        from .fusion import Fuser, gpu_loader
         from ._random import Random
         from ._runtime import CudaRuntime
         self.namespace = cupy
@@ -95,11 +102,24 @@ class CupyBackend(CudaExecution, ArrayAPIBackend):
         self.sums = FusedSums(self.runtime)
         self.fused = fused.Fused(self.runtime)
         self.random = Random(self.runtime)
+        self.fuser = Fuser(self.runtime, gpu_loader(self.runtime))
         self._peaks = PeakTracker(cupy)
         self._peaks.install()
 
     def device_count(self) -> int:
         return self.namespace.cuda.runtime.getDeviceCount()
+
+    def compile_elementwise(self, group):
+        """One generated CUDA C kernel for an ef.function group (``fusion.py``), built and
+        launched with the group's device current."""
+        index = group.device.index
+        if index == 0 and self.device_count() == 1:
+            return self.fuser.compile(group)
+        rt = self.namespace.cuda.runtime
+        with self.namespace.cuda.Device(index):
+            launch = self.fuser.compile(group)
+        from .kernels import bind
+        return None if launch is None else bind({"fused": launch}, index, rt)["fused"]
 
     def native_dtypes(self) -> dict:
         return {name: np.dtype(name) for name in _NATIVE}

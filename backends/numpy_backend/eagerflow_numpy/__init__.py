@@ -11,6 +11,8 @@ import numpy as np
 
 from eagerflow_core.plugins import ArrayAPIBackend, hookimpl
 
+from . import _fusion
+
 __version__ = "0.1.0"
 
 
@@ -23,6 +25,10 @@ class NumpyBackend(ArrayAPIBackend):
     checks_index_bounds = True  # NumPy raises IndexError on out-of-range integer indices
     dlpack_device_type = 1
     namespace = np
+    # ef.function's fusion (issue #11): groups of elementwise ops become one numba loop when
+    # the [jit] extra (numba) is installed; see _fusion.py for when that pays.
+    fusion_ops = _fusion.FUSION_OPS if _fusion.available() else frozenset()
+    fusion_dtypes = _fusion.FUSION_DTYPES
 
     def native_dtypes(self):
         import ml_dtypes
@@ -35,6 +41,9 @@ class NumpyBackend(ArrayAPIBackend):
     def kernels(self):
         from .kernels import build_table
         return build_table()
+
+    def compile_elementwise(self, group):
+        return _fusion.compile_group(group)
 
     def from_host(self, array, index):
         return array  # host memory is this device's memory

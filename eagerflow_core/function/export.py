@@ -1,0 +1,740 @@
+"""Saving a traced function and loading it back without its Python source
+(``ef.saved_model.save`` / ``ef.saved_model.load``; the format is in
+``docs/guide/function-export.md``).
+
+A save writes a directory with two files: ``function.json``, the graph as data (ops by their
+registry name, params as tagged JSON values, slots with shapes, dtypes and device names), and
+``arrays.npz``, the captured constants and the Variables' values, written and read with
+``allow_pickle=False``; the JSON holds the archive's SHA-256. Nothing in either file is ever
+executed: ops are looked up in the op registry by name, every slot number is checked to be an
+int in range before the lowering turns it into a name, and the generated replay is made by
+``compile.py`` from the rebuilt graph on the loading machine's backends, exactly as for a
+fresh trace. Control-flow nodes keep their sub-graphs (recursively) and are rebuilt by their
+ops' own trace hooks, so a loaded loop runs the code a traced one runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import io
+import json
+import math
+import os
+from types import SimpleNamespace
+
+import numpy as np
+
+from .._devices import Device
+from .._devices import device as _device
+from .._dtypes import DType, _by_name
+from .._errors import EagerflowError
+from .._registry import OPS
+from .._tensor import Tensor
+from .compile import compile_graph, wrap_outputs
+from .graph import Const, Graph, Node
+from .tracer import SlotRef
+
+FORMAT = "eagerflow.function"
+VERSION = 1
+GRAPH_FILE = "function.json"
+ARRAYS_FILE = "arrays.npz"
+_HOW = ("assign", "add", "sub")
+
+
+class ExportError(EagerflowError, ValueError):
+    """A traced function that cannot be saved, or a saved one that cannot be loaded."""
+
+
+# -- saving ------------------------------------------------------------------------------------
+
+def save(function, path, *args, **kwargs) -> str:
+    """Save a traced function to the directory ``path``; returns the path.
+
+    ``function`` is an ``ef.function`` (then ``args``/``kwargs`` are example arguments that
+    choose the signature, as for ``get_concrete_function``), one of its concrete functions
+    (``f.get_concrete_function(x)``), or a function :func:`load` returned. The Variables the
+    graph reads or writes are saved with their current values.
+
+    >>> import tempfile, eagerflow_core as ef
+    >>> @ef.function
+    ... def f(x):
+    ...     return ef.tanh(x) * 2.0
+    >>> path = ef.saved_model.save(f, tempfile.mkdtemp() + "/f", ef.ones(3))
+    >>> ef.saved_model.load(path)(ef.zeros(3))
+    ef.Tensor([0., 0., 0.], shape=(3,), dtype=float32, device='cpu:0')
+    """
+    names = None
+    if hasattr(function, "get_concrete_function"):
+        names = _input_names(args, kwargs, function.python_function)
+        function = function.get_concrete_function(*args, **kwargs)
+    elif args or kwargs:
+        raise ExportError("ef.saved_model.save: example arguments are for an ef.function; "
+                          "a concrete function has its signature already")
+    graph = getattr(function, "graph", None)
+    if not isinstance(graph, Graph):
+        raise ExportError(f"ef.saved_model.save: expected an ef.function or a concrete "
+                          f"function, got {type(function).__name__}")
+    writer = _Writer()
+    if names is None or len(names) != len(graph.inputs):
+        names = getattr(function, "input_names", None) or _positional_names(function, graph)
+    doc = {
+        "format": FORMAT, "version": VERSION,
+        "name": graph.name,
+        "inputs": [{"name": n, "slot": s} for n, s in zip(names, graph.inputs)],
+        "graph": writer.graph(graph),
+        "outputs": _structure(function.structure),
+    }
+    doc["variables"] = [writer.variable_entry(v) for v in writer.variables]
+    doc["loop_stores"] = [{"enabled": bool(s.enabled)} for s in writer.stores]
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=False, **writer.arrays)
+    blob = buffer.getvalue()
+    doc["arrays"] = {"file": ARRAYS_FILE, "sha256": hashlib.sha256(blob).hexdigest(),
+                     "entries": writer.entries}
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, ARRAYS_FILE), "wb") as f:
+        f.write(blob)
+    with open(os.path.join(path, GRAPH_FILE), "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1, allow_nan=False)
+    return str(path)
+
+
+class _Writer:
+    """Collects the arrays, Variables and loop stores a graph refers to while encoding it."""
+
+    def __init__(self):
+        self.arrays: dict[str, np.ndarray] = {}
+        self.entries: dict[str, dict] = {}   # array key -> {"dtype", "shape"} as JSON
+        self.variables: list = []   # in order of first use; nodes name them by index
+        self.stores: list = []      # while_loop iteration stores, shared by loop and gradient
+        self._index: dict[int, int] = {}
+
+    def array(self, host: np.ndarray, dtype_name: str) -> str:
+        key = f"a{len(self.arrays)}"
+        host = np.asarray(host, order="C")  # (ascontiguousarray makes a 0-d array 1-d)
+        if host.dtype.kind not in "biufc":  # bfloat16 (ml_dtypes): its bits, a plain dtype
+            host = host.view(f"u{host.dtype.itemsize}")
+        self.arrays[key] = host
+        self.entries[key] = {"dtype": dtype_name, "shape": list(host.shape)}
+        return key
+
+    def tensor(self, t: Tensor) -> str:
+        return self.array(t._device.backend.backend.to_host(t._data), t._dtype.name)
+
+    def _number(self, obj, table: list) -> int:
+        i = self._index.get(id(obj))
+        if i is None:
+            i = self._index[id(obj)] = len(table)
+            table.append(obj)
+        return i
+
+    def variable(self, var) -> int:
+        return self._number(var, self.variables)
+
+    def variable_entry(self, var) -> dict:
+        value = var.read_value()
+        return {"name": var.name, "trainable": bool(var.trainable), "dtype": value._dtype.name,
+                "shape": list(value.shape), "device": str(value._device),
+                "array": self.tensor(value)}
+
+    def store(self, saved) -> int:
+        return self._number(saved, self.stores)
+
+    # -- graphs --------------------------------------------------------------------------------
+    def graph(self, g: Graph) -> dict:
+        return {
+            "name": g.name,
+            "slots": [[list(shape), dtype.name, str(dev)] for shape, dtype, dev in g.avals],
+            "inputs": list(g.inputs),
+            "constants": [[s, self.tensor(t)] for s, t in g.constants.items()],
+            "nodes": [self.node(n) for n in g.nodes],
+            "outputs": list(g.output_slots),
+        }
+
+    def node(self, n: Node) -> dict:
+        where = f"node {n.name()}"
+        out = {"kind": n.kind, "ins": [self.input(s, where) for s in n.ins],
+               "outs": list(n.outs)}
+        if n.kind == "op":
+            if OPS.get(n.op.name) is not n.op:
+                raise ExportError(f"ef.saved_model.save: op {n.op.name!r} is not in the op "
+                                  f"registry (a function-local op), so a loader could not "
+                                  f"find it by name")
+            out["op"] = n.op.name
+            out["params"] = {k: self.value(v, f"{where} param {k!r}") for k, v in n.params.items()}
+            if n.extra == "several":  # a kernel returning a sequence (of one result, maybe)
+                out["several"] = True
+        elif n.kind == "read":
+            out["variable"] = self.variable(n.extra)
+        elif n.kind == "assign":
+            out["variable"] = self.variable(n.extra)
+            out["how"] = n.params["how"]
+        elif n.kind == "update":
+            out["kernel"] = n.op
+            out["variables"] = [self.variable(v) for v in n.extra]
+            out["params"] = {k: self.value(v, f"{where} param {k!r}") for k, v in n.params.items()}
+        elif n.kind == "print":
+            parts = _call_parts(n)
+            out.update(parts=parts["parts"], sep=parts["sep"], end=parts["end"])
+        elif n.kind == "call":
+            parts = _call_parts(n)
+            out["kind"] = parts["kind"]
+            out.update({k: v for k, v in parts.items() if k in ("where", "n", "k", "max")})
+            for key in ("branches", "graphs"):
+                if key in parts:
+                    out[key] = [self.graph(sub) for sub in parts[key]]
+            if "saved" in parts:
+                out["saved"] = self.store(parts["saved"])
+        else:
+            raise ExportError(f"ef.saved_model.save: cannot save a node of kind {n.kind!r}")
+        return out
+
+    def input(self, s, where):
+        return {"const": self.value(s.value, where)} if isinstance(s, Const) else s
+
+    def value(self, v, where):
+        """A Python value (a param, a constant operand) as tagged JSON."""
+        if v is None or isinstance(v, (bool, str)):
+            return v
+        if type(v) is int:
+            return v
+        if type(v) is float:
+            return v if math.isfinite(v) else {"float": repr(v)}
+        if type(v) is complex:
+            return {"complex": [self.value(v.real, where), self.value(v.imag, where)]}
+        if isinstance(v, np.generic) and v.dtype.kind in "biufc":
+            return {"numpy": [v.dtype.str, self.value(v.item(), where)]}
+        if isinstance(v, tuple):
+            return {"tuple": [self.value(x, where) for x in v]}
+        if isinstance(v, list):
+            return {"list": [self.value(x, where) for x in v]}
+        if isinstance(v, slice):
+            return {"slice": [self.value(x, where) for x in (v.start, v.stop, v.step)]}
+        if v is Ellipsis:
+            return {"ellipsis": None}
+        if type(v) is DType:
+            return {"dtype": v.name}
+        if type(v) is Device:
+            return {"device": str(v)}
+        if isinstance(v, SlotRef):
+            return {"slot": v.slot}
+        if isinstance(v, Tensor):
+            return {"tensor": self.tensor(v)}
+        if isinstance(v, np.ndarray) and v.dtype.kind in "biufc":
+            return {"array": self.array(v, v.dtype.name)}
+        raise ExportError(f"ef.saved_model.save: {where} is a {type(v).__name__} ({v!r:.60}), "
+                          f"which the format cannot hold (it holds Python scalars, strings, "
+                          f"tuples, lists, slices, dtypes, devices and arrays)")
+
+
+def _call_parts(node: Node) -> dict:
+    """What a control-flow or print node runs, as data: its kind, sub-graphs and settings.
+
+    The node's runner may describe itself (an ``ef_export`` dict on it, with these keys);
+    otherwise the settings are read from the runner's closure, which ``control_flow.py``
+    builds, and each sub-graph from its compiled replay (``compile_graph`` marks it)."""
+    run = node.extra
+    described = getattr(run, "ef_export", None)
+    if described is not None:
+        return described
+    try:
+        free = inspect.getclosurevars(run).nonlocals
+    except TypeError:
+        free = {}
+    name = node.op if isinstance(node.op, str) else ""
+    try:
+        if node.kind == "print":
+            if free.get("file") is not None:
+                raise ExportError("ef.saved_model.save: ef.print(..., file=...) writes to a "
+                                  "Python object, which cannot be saved; print to stdout")
+            return {"parts": [None if is_tensor else str(a) for is_tensor, a in free["kinds"]],
+                    "sep": str(free["sep"]), "end": str(free["end"])}
+        if name.startswith("switch["):
+            return {"kind": "switch", "branches": [r.graph for r in free["replays"]],
+                    "where": [list(w) for w in free["where"]]}
+        if name.startswith("while_loop["):
+            return {"kind": "while_loop", "graphs": [free["cond_replay"].graph,
+                                                     free["body_replay"].graph],
+                    "where": [list(free["wc"]), list(free["wb"])], "n": free["n"],
+                    "max": free["limit"], "saved": free["saved"]}
+        if name == "while_loop_grad":
+            p = free["params"]
+            return {"kind": "while_loop_grad", "graphs": [p["vjp"].graph], "n": p["n"],
+                    "k": p["k"], "saved": free["saved"]}
+    except (KeyError, AttributeError):
+        pass
+    raise ExportError(f"ef.saved_model.save: the node {node.name()} runs a Python callback "
+                      f"({getattr(run, '__qualname__', type(run).__name__)}), which cannot be "
+                      f"saved; only ops, Variables, ef.cond / ef.switch_case / ef.while_loop "
+                      f"and ef.print can")
+
+
+def _structure(s):
+    from .api import _Out
+    if isinstance(s, _Out):
+        return {"out": s.index}
+    if isinstance(s, tuple):  # a namedtuple comes back as a plain tuple
+        return {"tuple": [_structure(x) for x in s]}
+    if isinstance(s, list):
+        return {"list": [_structure(x) for x in s]}
+    if isinstance(s, dict):
+        if not all(isinstance(k, (str, int)) and not isinstance(k, bool) for k in s):
+            raise ExportError("ef.saved_model.save: the result is a dict whose keys are not "
+                              "all strings or ints")
+        return {"dict": [[k, _structure(v)] for k, v in s.items()]}
+    if s is None or isinstance(s, (bool, int, str)) or (type(s) is float and math.isfinite(s)):
+        return s
+    raise ExportError(f"ef.saved_model.save: the function returns a {type(s).__name__}, which "
+                      f"the format cannot hold; return tensors (in tuples, lists, dicts)")
+
+
+def _input_names(args, kwargs, fn) -> list[str]:
+    from .api import _arg_names, _signature
+    flat, _, _ = _signature(args, kwargs, None)
+    names = _arg_names(fn)
+    out = []
+    for _, path in flat:
+        where = path[1:]
+        if path[0] == "args" and where and isinstance(where[0], int) and where[0] < len(names):
+            head, rest = names[where[0]], where[1:]
+        else:
+            head, rest = str(where[0]) if where else "input", where[1:]
+        out.append(head + "".join(f"[{p!r}]" for p in rest))
+    return out
+
+
+def _positional_names(function, graph) -> list[str]:
+    names = list(getattr(function, "arg_names", None) or [])
+    if len(names) == len(graph.inputs):
+        return names
+    return [f"input_{i}" for i in range(len(graph.inputs))]
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+def load(path, device=None) -> "LoadedFunction":
+    """Load a function :func:`save` wrote: a callable taking the same tensor arguments.
+
+    The graph is lowered again here, on this machine's backends. ``device`` (a name or a
+    Device) runs it on another device than the one it was saved from (every device of the
+    saved graph maps to it); a dict maps saved device names to new ones. The Variables it
+    uses come back as new ``ef.Variable``s with the saved values (``.variables``): calling a
+    loaded training step updates them.
+    """
+    folder = str(path)
+    try:
+        with open(os.path.join(folder, GRAPH_FILE), encoding="utf-8") as f:
+            doc = json.load(f)
+        with open(os.path.join(folder, ARRAYS_FILE), "rb") as f:
+            blob = f.read()
+    except OSError as e:
+        raise ExportError(f"ef.saved_model.load: cannot read {folder!r}: {e.strerror or e}; "
+                          f"expected a directory with {GRAPH_FILE} and {ARRAYS_FILE}") from None
+    except json.JSONDecodeError as e:
+        raise ExportError(f"ef.saved_model.load: {GRAPH_FILE} in {folder!r} is not JSON "
+                          f"({e})") from None
+    return _Reader(doc, blob, device, folder).function()
+
+
+class LoadedFunction:
+    """A function :func:`load` returned: call it with the saved function's tensor arguments.
+
+    ``variables`` / ``trainable_variables``: the new Variables it reads and updates;
+    ``signature``: the ``TensorSpec`` of each argument; ``graph``: the listing;
+    ``source``: the replay generated on this machine.
+    """
+
+    def __init__(self, graph: Graph, structure, input_names, variables):
+        self.replay, self.source, self.graph = compile_graph(graph)
+        self.structure = structure
+        self.input_names = input_names
+        self.variables = variables
+        from .api import TensorSpec
+        self.signature = [TensorSpec(graph.avals[s][0], graph.avals[s][1], name=n)
+                          for s, n in zip(graph.inputs, input_names)]
+
+    @property
+    def trainable_variables(self):
+        return [v for v in self.variables if v.trainable]
+
+    def __call__(self, *args):
+        from .api import _rebuild
+        slots = self.graph.inputs
+        if len(args) != len(slots):
+            raise ExportError(f"loaded function {self.graph.name!r} takes {len(slots)} tensor "
+                              f"arguments ({', '.join(self.input_names)}), got {len(args)}")
+        raws = [self._raw(a, s, name) for a, s, name in zip(args, slots, self.input_names)]
+        return _rebuild(self.structure, wrap_outputs(self.graph, self.replay(*raws)))
+
+    def _raw(self, a, slot, name):
+        shape, dtype, dev = self.graph.avals[slot]
+        if hasattr(a, "_ef_tensor_") and not isinstance(a, Tensor):
+            a = a.read_value()
+        if not isinstance(a, Tensor):
+            from ..ops.creation import asarray
+            a = asarray(a, device=dev)
+        ok_shape = len(a.shape) == len(shape) and all(
+            d is None or d == e for d, e in zip(shape, a.shape))
+        if a._dtype is not dtype or not ok_shape or a._device is not dev:
+            want = f"{dtype.name}[{', '.join('?' if d is None else str(d) for d in shape)}]"
+            raise ExportError(f"loaded function {self.graph.name!r}: argument {name!r} must be "
+                              f"a {want} tensor on {dev}; got {a._dtype.name}{list(a.shape)} on "
+                              f"{a._device}")
+        return a._data
+
+    def __str__(self):
+        return str(self.graph)
+
+    __repr__ = __str__
+
+
+class _Reader:
+    """Rebuilds graphs from a saved document, checking every field before it is used."""
+
+    def __init__(self, doc, blob, device, folder):
+        self.folder = folder
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            self.fail(f"not an eagerflow saved function (format {_get(doc, 'format')!r})")
+        if doc.get("version") != VERSION:
+            self.fail(f"format version {doc.get('version')!r}; this eagerflow reads version "
+                      f"{VERSION}")
+        self.doc = doc
+        meta = self.field(doc, "arrays", dict)
+        if hashlib.sha256(blob).hexdigest() != meta.get("sha256"):
+            self.fail(f"{ARRAYS_FILE} does not match the SHA-256 that {GRAPH_FILE} records: "
+                      f"a file was changed, truncated or mixed up with another save")
+        try:
+            with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
+                self.arrays = {k: archive[k] for k in archive.files}
+        except (ValueError, OSError, EOFError) as e:
+            self.fail(f"{ARRAYS_FILE} is not a plain .npz archive ({e})")
+        self.entries = self.field(meta, "entries", dict)
+        self.device_map = device
+        self._devices: dict[str, Device] = {}
+        self.stores = [self._store(s) for s in self.field(doc, "loop_stores", list)]
+        self.variables = [self._variable(v) for v in self.field(doc, "variables", list)]
+
+    def fail(self, why):
+        raise ExportError(f"ef.saved_model.load: {self.folder!r}: {why}")
+
+    def field(self, d, key, kind):
+        if not isinstance(d, dict) or not isinstance(d.get(key), kind):
+            self.fail(f"field {key!r} is missing or not a {kind.__name__}")
+        return d[key]
+
+    def int(self, v, what, limit=None):
+        if type(v) is not int or v < 0 or (limit is not None and v >= limit):
+            self.fail(f"{what} is {v!r}, not an index in range"
+                      + (f" [0, {limit})" if limit is not None else ""))
+        return v
+
+    def dtype(self, name) -> DType:
+        try:
+            return _by_name(name)
+        except (KeyError, TypeError):
+            self.fail(f"unknown dtype {name!r}")
+
+    def device(self, name) -> Device:
+        if not isinstance(name, str):
+            self.fail(f"device {name!r} is not a name")
+        dev = self._devices.get(name)
+        if dev is None:
+            target = self.device_map
+            if isinstance(target, dict):
+                target = target.get(name, name)
+            try:
+                dev = self._devices[name] = _device(name if target is None else target)
+            except EagerflowError as e:
+                self.fail(f"it was saved for device {name!r}: {e}; pass device=... to load it "
+                          f"on another device")
+        return dev
+
+    def array(self, key, dtype: DType, shape=None) -> Tensor:
+        entry = self.entries.get(key) if isinstance(key, str) else None
+        host = self.arrays.get(key) if entry is not None else None
+        if host is None:
+            self.fail(f"array {key!r} is not in {ARRAYS_FILE}")
+        if entry.get("dtype") != dtype.name or list(host.shape) != entry.get("shape"):
+            self.fail(f"array {key!r} is {host.dtype}{list(host.shape)}, its entry says "
+                      f"{entry.get('dtype')}{entry.get('shape')}")
+        if dtype.numpy.kind not in "biufc":
+            host = host.view(dtype.numpy)
+        elif host.dtype != dtype.numpy:
+            self.fail(f"array {key!r} is stored as {host.dtype}, not {dtype.name}")
+        if shape is not None and tuple(host.shape) != tuple(shape):
+            self.fail(f"array {key!r} has shape {tuple(host.shape)}, its slot {tuple(shape)}")
+        return host
+
+    def tensor(self, key, dtype: DType, dev: Device, shape=None) -> Tensor:
+        from ..ops.creation import asarray
+        return asarray(self.array(key, dtype, shape), dtype=dtype, device=dev)
+
+    def _store(self, entry):
+        from .control_flow import _Saved
+        saved = _Saved()
+        saved.enabled = bool(_get(entry, "enabled"))
+        return saved
+
+    def _variable(self, entry):
+        from ..autodiff.variable import Variable
+        dtype = self.dtype(_get(entry, "dtype"))
+        dev = self.device(_get(entry, "device"))
+        value = self.tensor(_get(entry, "array"), dtype, dev, _get(entry, "shape"))
+        name = _get(entry, "name")
+        return Variable(value, trainable=bool(_get(entry, "trainable")),
+                        name=name if isinstance(name, str) else None)
+
+    # -- the function --------------------------------------------------------------------------
+    def function(self) -> LoadedFunction:
+        graph = self.graph(self.field(self.doc, "graph", dict))
+        inputs = self.field(self.doc, "inputs", list)
+        if [_get(i, "slot") for i in inputs] != graph.inputs:
+            self.fail("the inputs do not match the graph's input slots")
+        names = [str(_get(i, "name")) for i in inputs]
+        outputs = self.structure(self.doc.get("outputs"), len(graph.output_slots))
+        return LoadedFunction(graph, outputs, names, self.variables)
+
+    def structure(self, s, n_outputs):
+        from .api import _Out
+        if isinstance(s, dict) and len(s) == 1:
+            (tag, v), = s.items()
+            if tag == "out":
+                return _Out(self.int(v, "an output index", n_outputs))
+            if tag in ("tuple", "list") and isinstance(v, list):
+                items = [self.structure(x, n_outputs) for x in v]
+                return tuple(items) if tag == "tuple" else items
+            if tag == "dict" and isinstance(v, list):
+                return {k: self.structure(x, n_outputs) for k, x in
+                        (self._pair(p) for p in v)}
+        if s is None or isinstance(s, (bool, int, float, str)):
+            return s
+        self.fail(f"the result structure holds {s!r:.60}")
+
+    def _pair(self, p):
+        if not (isinstance(p, list) and len(p) == 2 and isinstance(p[0], (str, int))):
+            self.fail(f"a dict entry of the result structure is {p!r:.60}")
+        return p
+
+    def graph(self, d) -> Graph:
+        name = self.field(d, "name", str)
+        g = Graph(name)
+        for entry in self.field(d, "slots", list):
+            if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], list)):
+                self.fail(f"graph {name!r}: a slot is {entry!r:.60}")
+            shape = tuple(None if x is None else self.int(x, "a dimension") for x in entry[0])
+            g.avals.append((shape, self.dtype(entry[1]), self.device(entry[2])))
+        n = len(g.avals)
+        g.inputs = [self.int(s, "an input slot", n) for s in self.field(d, "inputs", list)]
+        for pair in self.field(d, "constants", list):
+            if not (isinstance(pair, list) and len(pair) == 2):
+                self.fail(f"graph {name!r}: a constant is {pair!r:.60}")
+            slot = self.int(pair[0], "a constant slot", n)
+            shape, dtype, dev = g.avals[slot]
+            g.constants[slot] = self.tensor(pair[1], dtype, dev, shape)
+        g.nodes = [self.node(e, g) for e in self.field(d, "nodes", list)]
+        g.output_slots = [self.int(s, "an output slot", n) for s in self.field(d, "outputs", list)]
+        return g
+
+    def node(self, e, g: Graph) -> Node:
+        n = len(g.avals)
+        kind = _get(e, "kind")
+        ins = [self.input(x, n) for x in self.field(e, "ins", list)]
+        outs = [self.int(s, "an output slot", n) for s in self.field(e, "outs", list)]
+        if kind == "op":
+            op = OPS.get(_get(e, "op")) if isinstance(_get(e, "op"), str) else None
+            if op is None:
+                self.fail(f"unknown op {_get(e, 'op')!r} (not in this eagerflow's op registry)")
+            params = {k: self.value(v, n) for k, v in self.field(e, "params", dict).items()}
+            several = e.get("several", False)
+            if type(several) is not bool:
+                self.fail(f"an op node's 'several' is {several!r}")
+            return Node("op", op, ins, params, outs, extra="several" if several else None)
+        if kind == "read":
+            return Node("read", None, (), {}, outs, extra=self.var(e))
+        if kind == "assign":
+            if _get(e, "how") not in _HOW or len(ins) != 1:
+                self.fail(f"an assign node is {e!r:.80}")
+            return Node("assign", None, ins, {"how": e["how"]}, (), extra=self.var(e))
+        if kind == "update":
+            kernel = _get(e, "kernel")
+            if not isinstance(kernel, str):
+                self.fail(f"an update node names kernel {kernel!r}")
+            variables = [self.var({"variable": i}) for i in self.field(e, "variables", list)]
+            params = {k: self.value(v, n) for k, v in self.field(e, "params", dict).items()}
+            return Node("update", kernel, ins, params, (), extra=variables)
+        if kind == "print":
+            return self.print_node(e, ins, g)
+        if kind in ("switch", "while_loop", "while_loop_grad"):
+            return self.call_node(kind, e, ins, outs, g)
+        self.fail(f"unknown node kind {kind!r}")
+
+    def var(self, e):
+        return self.variables[self.int(_get(e, "variable"), "a Variable index",
+                                       len(self.variables))]
+
+    def input(self, x, n):
+        if isinstance(x, dict) and set(x) == {"const"}:
+            return Const(self.value(x["const"], n))
+        return self.int(x, "an input slot", n)
+
+    def value(self, v, n):
+        if v is None or isinstance(v, (bool, int, str)) or type(v) is float:
+            return v
+        if isinstance(v, dict) and len(v) == 1:
+            (tag, x), = v.items()
+            decode = _VALUES.get(tag)
+            if decode is not None:
+                return decode(self, x, n)
+        self.fail(f"a param or constant is {v!r:.60}, which is not a value of the format")
+
+    def print_node(self, e, ins, g):
+        parts, sep, end = _get(e, "parts"), _get(e, "sep"), _get(e, "end")
+        if not (isinstance(parts, list) and all(p is None or isinstance(p, str) for p in parts)
+                and isinstance(sep, str) and isinstance(end, str)
+                and sum(p is None for p in parts) == len(ins)):
+            self.fail(f"a print node is {e!r:.80}")
+        hosts = [np.asarray if isinstance(s, Const) else g.avals[s][2].backend.backend.to_host
+                 for s in ins]
+        return Node("print", "print", ins, {}, (), extra=_printer(parts, sep, end, hosts))
+
+    def call_node(self, kind, e, ins, outs, g):
+        """Rebuilt by the op's own trace hook, with compiled sub-graphs in place of the traced
+        branches, so the loaded node runs control_flow.py's code."""
+        from . import control_flow as cf
+        key = "branches" if kind == "switch" else "graphs"
+        subs = [SimpleNamespace(graph=sg, replay=compile_graph(sg)[0])
+                for sg in (self.graph(x) for x in self.field(e, key, list))]
+        avals = [g.avals[s] for s in outs]
+        params = {"avals": avals}
+        if kind == "switch":
+            where = [[self.int(j, "a captured input", len(ins)) for j in w]
+                     for w in self.field(e, "where", list)]
+            if not subs or len(where) != len(subs):
+                self.fail("a switch node has no branches or mismatched captures")
+            params.update(branches=subs, where=where)
+            hook = cf.choose_op.trace
+        else:
+            store = self.stores[self.int(_get(e, "saved"), "a loop store", len(self.stores))]
+            params.update(saved=store, n=self.int(_get(e, "n"), "a loop size"))
+            if kind == "while_loop":
+                where = self.field(e, "where", list)
+                limit = _get(e, "max")
+                if len(subs) != 2 or len(where) != 2 or not (limit is None or type(limit) is int):
+                    self.fail("a while_loop node needs a condition, a body and their captures")
+                params.update(graphs=subs, max=limit, where=[
+                    [self.int(j, "a captured input", len(ins)) for j in w] for w in where])
+                hook = cf.loop_op.trace
+            else:
+                if len(subs) != 1:
+                    self.fail("a while_loop_grad node needs one gradient graph")
+                params.update(vjp=subs[0], k=self.int(_get(e, "k"), "a gradient count"))
+                hook = cf.loop_grad_op.trace
+        stand_in = _StandIn(outs)
+        hook(stand_in, ins, params)
+        node = stand_in.graph.nodes[-1]
+        node.ins, node.outs = tuple(ins), tuple(outs)
+        return node
+
+
+def _decode_float(r, x, n):
+    if x not in ("nan", "inf", "-inf"):
+        r.fail(f"float {x!r}")
+    return float(x)
+
+
+def _decode_numpy(r, x, n):
+    if not (isinstance(x, list) and len(x) == 2 and isinstance(x[0], str)):
+        r.fail(f"numpy scalar {x!r:.60}")
+    try:
+        dt = np.dtype(x[0])
+    except TypeError:
+        r.fail(f"numpy dtype {x[0]!r}")
+    if dt.kind not in "biufc":
+        r.fail(f"numpy dtype {x[0]!r}")
+    return dt.type(r.value(x[1], n))
+
+
+def _decode_seq(kind):
+    def decode(r, x, n):
+        if not isinstance(x, list):
+            r.fail(f"{kind.__name__} {x!r:.60}")
+        return kind(r.value(v, n) for v in x)
+    return decode
+
+
+def _decode_slice(r, x, n):
+    if not (isinstance(x, list) and len(x) == 3):
+        r.fail(f"slice {x!r:.60}")
+    return slice(*(r.value(v, n) for v in x))
+
+
+def _decode_array(r, x, n):
+    entry = r.entries.get(x) if isinstance(x, str) else None
+    return r.array(x, r.dtype(_get(entry, "dtype")))
+
+
+def _decode_tensor(r, x, n):
+    entry = r.entries.get(x) if isinstance(x, str) else None
+    dtype = r.dtype(_get(entry, "dtype"))
+    from .._devices import default_device
+    return r.tensor(x, dtype, default_device())
+
+
+def _decode_complex(r, x, n):
+    if not (isinstance(x, list) and len(x) == 2):
+        r.fail(f"complex {x!r:.60}")
+    re, im = (r.value(v, n) for v in x)
+    return complex(re, im)
+
+
+_VALUES = {
+    "float": _decode_float,
+    "complex": _decode_complex,
+    "numpy": _decode_numpy,
+    "tuple": _decode_seq(tuple),
+    "list": _decode_seq(list),
+    "slice": _decode_slice,
+    "ellipsis": lambda r, x, n: Ellipsis,
+    "dtype": lambda r, x, n: r.dtype(x),
+    "device": lambda r, x, n: r.device(x),
+    "slot": lambda r, x, n: SlotRef(r.int(x, "a slot in a param", n)),
+    "array": _decode_array,
+    "tensor": _decode_tensor,
+}
+
+
+def _get(d, key):
+    return d.get(key) if isinstance(d, dict) else None
+
+
+class _StandIn:
+    """Plays the tracer for a control-flow op's trace hook while a loaded node is rebuilt:
+    inputs are already slots, and the outputs are the saved slots."""
+
+    def __init__(self, outs):
+        self.graph = SimpleNamespace(nodes=[])
+        self._outs = iter(outs)
+
+    def slot_of(self, x):
+        return x
+
+    def tensor(self, *aval):
+        return SimpleNamespace(_data=SimpleNamespace(slot=next(self._outs)))
+
+
+def _printer(parts, sep, end, hosts):
+    """ef.print's runner (control_flow.print_'s ``show``) from its saved parts."""
+    def show(raws):
+        it = zip(raws, hosts)
+        texts = [p if p is not None else _text(*next(it)) for p in parts]
+        print(*texts, sep=sep, end=end)
+    return show
+
+
+def _text(raw, to_host):
+    host = np.asarray(to_host(raw))
+    return np.array2string(host.astype(np.float32) if host.dtype.kind not in "biufc" else host)
+
+
+__all__ = ["save", "load", "LoadedFunction", "ExportError", "FORMAT", "VERSION"]
