@@ -19,7 +19,8 @@ GPU_PY ?= python3
         clean-venv
 
 help:
-	@echo "make demo        run docs/examples/eager_basics.py and gradients.py (creates .venv on first use)"
+	@echo "make demo        run docs/examples/eager_basics.py, gradients.py, then train_digits.py"
+	@echo "                 (trains a convnet on scikit-learn's digits; creates .venv on first use)"
 	@echo "make test        the whole test suite: tests, backend tests, doctests, examples, nvcc check"
 	@echo "make docs        build the documentation site into site/ (mkdocs --strict)"
 	@echo "make bench       run benchmarks/bench_*.py against NumPy and PyTorch (CPU)"
@@ -56,6 +57,12 @@ $(VENV)/.stamp-mpi: pyproject.toml | $(VENV)/.stamp-install
 	$(PIP) install -e '.[mpi]'
 	@touch $@
 
+# The digits demo (docs/examples/train_digits.py): scikit-learn, whose wheel ships the 8x8
+# digits (no download), tqdm and matplotlib, the `demo` extra. The tests run the demo too.
+$(VENV)/.stamp-demo: pyproject.toml | $(VENV)/.stamp-install
+	$(PIP) install -e '.[demo]'
+	@touch $@
+
 $(VENV)/.stamp-docs: $(VENV)/.stamp-install
 	$(PIP) install 'mkdocs>=1.5' 'mkdocs-material>=9'
 	@touch $@
@@ -78,14 +85,15 @@ setup: $(VENV)/.stamp-install
 
 # -- tasks ---------------------------------------------------------------------------------
 
-demo: $(VENV)/.stamp-install
+demo: $(VENV)/.stamp-install $(VENV)/.stamp-demo
 	$(PY) docs/examples/eager_basics.py
 	$(PY) docs/examples/gradients.py
+	$(PY) docs/examples/train_digits.py
 
 # The CUDA compile check first; the closing line of `make test` is then a pytest summary.
 test: cuda-check pytest doctest
 
-pytest: $(VENV)/.stamp-test $(VENV)/.stamp-cuda-check $(VENV)/.stamp-mpi
+pytest: $(VENV)/.stamp-test $(VENV)/.stamp-cuda-check $(VENV)/.stamp-mpi $(VENV)/.stamp-demo
 	$(PY) -m pytest -q tests backends
 
 # Docstring examples of the packages and the `>>>` examples of the guide pages.
@@ -106,7 +114,7 @@ ops-ref: $(VENV)/.stamp-install
 docs: $(VENV)/.stamp-docs
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
-bench: $(VENV)/.stamp-bench $(VENV)/.stamp-mpi
+bench: $(VENV)/.stamp-bench $(VENV)/.stamp-mpi $(VENV)/.stamp-demo
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) "$$b" || exit 1; done
 
 # On a lent GPU machine (no network; Python, torch cu130 and cupy-cuda13x preinstalled): the

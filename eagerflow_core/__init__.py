@@ -15,6 +15,8 @@ from . import cuda  # noqa: F401  (ef.cuda namespace)
 from . import data  # noqa: F401  (ef.data namespace: input pipelines)
 from . import distributed  # noqa: F401  (ef.distributed; mpi4py is imported by init() only)
 from . import fft  # noqa: F401  (ef.fft namespace)
+from . import initializers  # noqa: F401  (ef.initializers namespace: Keras' initialisers)
+from . import layers  # noqa: F401  (ef.layers namespace: Keras' layers)
 from . import linalg  # noqa: F401  (ef.linalg namespace)
 from . import nn  # noqa: F401  (ef.nn namespace)
 from . import losses  # noqa: F401  (ef.losses namespace)
@@ -39,6 +41,7 @@ from ._errors import (ArgumentTypeError, AxisError, DeviceError, DTypeError, Eag
 from ._fallback import (FallbackWarning, explain_dispatch, fallback_stats, reset_fallback_stats,
                         set_fallback_policy)
 from ._info import __array_namespace_info__
+from ._init_scope import init_scope
 from .function import RetracingWarning, TensorSpec, TracingError, cond, function, switch_case, while_loop
 from .function import print_ as print  # noqa: A001  (ef.print, TensorFlow's tf.print)
 from ._streams import Event, Stream, current_stream, empty_cache, memory_stats, synchronize
@@ -89,9 +92,9 @@ __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats"
            + ["GradientTape", "GradientTapeError", "Variable", "grad", "value_and_grad", "vjp",
               "jvp", "jacobian", "hessian", "custom_gradient", "stop_gradient", "identity",
               "one_hot"]
-           + ["Module", "clip_by_global_norm", "clip_by_norm"]
+           + ["Module", "clip_by_global_norm", "clip_by_norm", "init_scope"]
            + _ops.__all__
-           + ["random", "losses", "metrics", "optimizers", "train"])
+           + ["random", "losses", "metrics", "optimizers", "train", "layers", "initializers"])
 
 import sys as _sys  # noqa: E402
 

@@ -21,6 +21,7 @@ import itertools
 
 import numpy as np
 
+from ..random import derived_seed
 from . import _context
 from ._node import closing
 
@@ -112,11 +113,15 @@ def shuffle_elements(elements, buffer_size: int, rng):
 
 
 class EpochSeeds:
-    """One random generator per epoch of a shuffle: from ``(seed, epoch)``, or from entropy
-    drawn once when the dataset is made where no seed is given. Without reshuffling every
-    epoch uses epoch 0's order."""
+    """One random generator per epoch of a shuffle: from ``(seed, epoch)``. Where no seed is
+    given, the seed is derived from ``ef.random``'s global seed when ``ef.random.set_seed``
+    was called (TensorFlow's rule: the program's shuffles are reproducible, each its own),
+    else drawn from entropy once, when the dataset is made. Without reshuffling every epoch
+    uses epoch 0's order."""
 
     def __init__(self, seed, reshuffle: bool):
+        if seed is None:
+            seed = derived_seed()
         if seed is None:
             self.seed = np.random.SeedSequence().entropy
         else:

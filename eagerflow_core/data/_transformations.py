@@ -180,8 +180,10 @@ class Transformations:
                 reshuffle_each_iteration: bool = True) -> Dataset:
         """Shuffles with a buffer of ``buffer_size`` elements, as tf.data: each output is a
         random pick from the buffer, refilled from the input (a buffer as large as the
-        dataset is a full shuffle). A ``seed`` makes the orders reproducible; each epoch
-        has a new order unless ``reshuffle_each_iteration=False``.
+        dataset is a full shuffle). A ``seed`` makes the orders reproducible; without one,
+        ``ef.random.set_seed`` does (each shuffle made after it gets its own seed, the same in
+        every run, as in TensorFlow). Each epoch has a new order unless
+        ``reshuffle_each_iteration=False``.
 
         >>> from eagerflow_core import data
         >>> ds = data.Dataset.range(6).shuffle(6, seed=1)

@@ -2,7 +2,7 @@
 
 Regression losses average over the last axis; cross-entropies reduce over the class axis.
 From logits they use the stable fused forms (``ef.nn.softmax_cross_entropy_with_logits``,
-``softplus(x) - x * z`` for the sigmoid); from probabilities they clip to
+``ef.nn.sigmoid_cross_entropy_with_logits``); from probabilities they clip to
 ``[1e-7, 1 - 1e-7]`` first, as Keras does. 16-bit and integer predictions are computed in
 float32.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .._errors import AxisError, DTypeError, InvalidArgumentError, ShapeError
 from .._tensor import Tensor
-from ..nn import (softmax_cross_entropy_with_logits, softplus,
+from ..nn import (sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits,
                   sparse_softmax_cross_entropy_with_logits)
 from ..ops._rules import normalize_axes
 from ..ops.creation import astype
@@ -94,13 +94,6 @@ mse = mean_squared_error
 mae = mean_absolute_error
 
 
-def _sigmoid_cross_entropy_with_logits(labels: Tensor, logits: Tensor) -> Tensor:
-    """``-z log(sigmoid(x)) - (1 - z) log(1 - sigmoid(x))`` in its stable form
-    ``softplus(x) - x z`` (no overflow, no log(0)); its gradient is ``sigmoid(x) - z``.
-    (Stands in for ``ef.nn.sigmoid_cross_entropy_with_logits`` until that lands.)"""
-    return softplus(logits) - logits * labels
-
-
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1) -> Tensor:
     """Binary cross-entropy averaged over ``axis`` (Keras' ``binary_crossentropy``): one loss
     per example. ``y_pred`` holds probabilities, or logits with ``from_logits=True`` (the
@@ -117,7 +110,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     y_true, y_pred, ax = _smoothed("binary_crossentropy", y_true, y_pred, axis, label_smoothing,
                                    classes=2)
     if from_logits:
-        ce = _sigmoid_cross_entropy_with_logits(y_true, y_pred)
+        ce = sigmoid_cross_entropy_with_logits(labels=y_true, logits=y_pred)
     else:
         p = clip(y_pred, EPSILON, 1.0 - EPSILON)
         ce = -(y_true * log(p) + (1.0 - y_true) * log(1.0 - p))

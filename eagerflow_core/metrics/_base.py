@@ -3,6 +3,10 @@
 A metric accumulates with ``update_state(...)``, reports with ``result()`` and starts over with
 ``reset_state()``; calling it does the first two. Its inputs are constants to gradient tapes
 (a metric is measured, not trained), so updating one inside a tape records nothing.
+
+A metric is an ``ef.Module``: its state Variables are tracked (``variables``), so a checkpoint
+saves them with the model that holds the metric; layers leave them out of their ``weights``
+(Keras' rule).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import re
 from .._dtypes import as_dtype, float32
 from .._tensor import Tensor
 from ..autodiff import Variable, stop_gradient
+from ..module import Module
 from ..losses._common import (as_tensor, check_weights_fit, divide_no_nan,
                               squeeze_or_expand_to_same_rank)
 from ..ops.creation import astype, zeros
@@ -30,7 +35,7 @@ def constant(x, who: str, what: str, dtype=None, device=None) -> Tensor:
     return t if dtype is None or t.dtype is dtype else astype(t, dtype)
 
 
-class Metric:
+class Metric(Module):
     """Base class: subclass it, make state with :meth:`add_variable` in ``__init__``, and
     write ``update_state`` and ``result``.
 
@@ -45,11 +50,17 @@ class Metric:
     ...         return self.best.read_value()
     >>> m = Maximum(); m.update_state([1.0, 3.0]); m.update_state([2.0]); float(m.result())
     3.0
+    >>> [v.name for v in m.variables], isinstance(m, ef.Module)
+    (['best'], True)
     """
 
+    _ef_not_weights = True  # state, not weights: layers that hold a metric leave it out
+
     def __init__(self, name=None, dtype=None):
-        self.name = name or _snake(type(self).__name__)
+        super().__init__(name=name or _snake(type(self).__name__))
         self.dtype = float32 if dtype is None else as_dtype(dtype)
+        # Variables made by add_variable, also those no attribute holds; the attributes that
+        # do hold them give the checkpoint paths (``total``, ``count``: the shortest path).
         self._variables: list[Variable] = []
 
     def add_variable(self, shape=(), dtype=None, name=None) -> Variable:
@@ -57,19 +68,6 @@ class Metric:
         var = Variable(zeros(shape, dtype=dtype or self.dtype), trainable=False, name=name)
         self._variables.append(var)
         return var
-
-    @property
-    def variables(self) -> list[Variable]:
-        """The state Variables (all non-trainable)."""
-        return list(self._variables)
-
-    @property
-    def trainable_variables(self) -> list[Variable]:
-        return []
-
-    @property
-    def non_trainable_variables(self) -> list[Variable]:
-        return self.variables
 
     def update_state(self, *args, **kwargs) -> None:
         raise NotImplementedError(f"{type(self).__name__} must write update_state")
@@ -79,7 +77,7 @@ class Metric:
 
     def reset_state(self) -> None:
         """Zero every state Variable."""
-        for var in self._variables:
+        for var in self.variables:
             var.assign(zeros(var.shape, dtype=var.dtype, device=var.device))
 
     def __call__(self, *args, **kwargs) -> Tensor:

@@ -9,7 +9,7 @@ from .base import Optimizer
 def adagrad_update(param, acc, grad, *, lr, epsilon, decay=0.0):
     """One Adagrad step in eagerflow ops: the ``optim.adagrad`` kernel's specification and the
     path of devices without it."""
-    if decay:
+    if not isinstance(decay, (int, float)) or decay:  # a tensor in a traced step
         param = param * (1.0 - decay)
     acc = acc + square(grad)
     return param - grad / sqrt(acc + epsilon) * lr, acc

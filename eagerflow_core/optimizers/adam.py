@@ -14,7 +14,7 @@ def adam_update(param, m, v, *rest, lr, beta_1, beta_2, epsilon, decay=0.0, amsg
     of devices without it. ``lr`` has the bias correction folded in; ``rest`` is
     ``(v_hat, grad)`` with amsgrad, else ``(grad,)``."""
     grad = rest[-1]
-    if decay:
+    if not isinstance(decay, (int, float)) or decay:  # a tensor in a traced step
         param = param * (1.0 - decay)
     m = m + (grad - m) * (1.0 - beta_1)
     v = v + (square(grad) - v) * (1.0 - beta_2)
@@ -56,7 +56,9 @@ class Adam(Optimizer):
         return specs + [("velocity_hat", 0.0)] if self.amsgrad else specs
 
     def _update(self, var, grad, lr, step):
-        alpha = lr * math.sqrt(1 - self.beta_2 ** step) / (1 - self.beta_1 ** step)
+        # step is a float32 tensor in a traced step (base.py): the same formula in ops.
+        root = math.sqrt if isinstance(step, int) else sqrt
+        alpha = lr * root(1 - self.beta_2 ** step) / (1 - self.beta_1 ** step)
         self._run([var, *self._slots_for(var)], grad,
                   {"lr": alpha, "beta_1": self.beta_1, "beta_2": self.beta_2,
                    "epsilon": self.epsilon, "decay": self._decay(var, lr),

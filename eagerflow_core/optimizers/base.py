@@ -22,6 +22,7 @@ import warnings
 import weakref
 
 from .._errors import ArgumentTypeError, DeviceError, DTypeError, InvalidArgumentError, ShapeError
+from .._init_scope import init_scope, tracing
 from .._tensor import Tensor
 from ..autodiff.tape import GradientTape
 from ..autodiff.variable import Variable, _unrecorded, update_in_place
@@ -141,7 +142,7 @@ class Optimizer(Module):
             return list(entry[1].values())
         from ..ops.creation import full_like
         slots = {}
-        with _unrecorded():
+        with init_scope():  # concrete, unrecorded slots, even on a traced step's first trace
             for slot_name, init in self._slot_specs():
                 slots[slot_name] = Variable(full_like(var.read_value(), init), trainable=False,
                                             name=f"{var.name}/{slot_name}")
@@ -191,7 +192,7 @@ class Optimizer(Module):
         pattern = re.compile("|".join(map(re.escape, var_names))) if var_names else None
         object.__setattr__(self, "_ef_no_decay", ({id(v) for v in var_list or ()}, pattern))
 
-    def _decay(self, var: Variable, lr: float) -> float:
+    def _decay(self, var: Variable, lr):
         if not self.weight_decay:
             return 0.0
         ids, pattern = self._ef_no_decay
@@ -211,13 +212,31 @@ class Optimizer(Module):
         elif self.clipvalue is not None:
             from ..ops.elementwise import clip
             grads = [clip(g, -self.clipvalue, self.clipvalue) for g in grads]
-        lr = self._current_lr()
-        step = self._ef_step.get() + 1
+        traced = tracing()
+        lr, step = self._traced_hyperparameters() if traced else (self._current_lr(),
+                                                                  self._ef_step.get() + 1)
         for grad, var in zip(grads, variables):
             self._update(var, grad, lr, step)
         self.iterations.assign_add(1)
-        self._ef_step.wrote(step)
+        if not traced:
+            self._ef_step.wrote(step)
         return self.iterations
+
+    def _traced_hyperparameters(self):
+        """Inside ``ef.function``: the learning rate and the step as tensors read from their
+        Variables at each replay (host floats would be frozen into the graph at trace time,
+        and Adam's bias correction with them)."""
+        lr = self._learning_rate
+        if isinstance(lr, LearningRateSchedule):
+            raise InvalidArgumentError(
+                f"{type(self).__name__}: learning-rate schedules are computed on the host, so "
+                f"apply_gradients cannot run inside ef.function with one; give the optimizer a "
+                f"float learning_rate and assign the schedule's value to "
+                f"optimizer.learning_rate between traced steps")
+        lr = lr.read_value() if isinstance(lr, Variable) else lr()
+        from .._dtypes import float32
+        from ..ops.creation import astype
+        return lr, astype(self.iterations.read_value() + 1, float32)
 
     def minimize(self, loss, var_list, tape=None):
         """``apply_gradients`` of the gradients of ``loss`` with respect to ``var_list``.
@@ -291,7 +310,9 @@ class Optimizer(Module):
     def _run(self, variables, grad, params, functional) -> None:
         """The fused kernel on ``variables`` (parameter then slots) if the device has it, else
         ``functional`` (the same update in eagerflow ops) and ``assign``."""
-        if update_in_place(self._kernel, variables, (grad,), params):
+        # A traced step passes tensor hyperparameters: the fused kernels take floats.
+        if not isinstance(params["lr"], Tensor) and update_in_place(self._kernel, variables,
+                                                                     (grad,), params):
             return
         with _unrecorded():
             new = functional(*(v.read_value() for v in variables), grad, **params)

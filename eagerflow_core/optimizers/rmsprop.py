@@ -11,7 +11,7 @@ def rmsprop_update(param, v, *rest, lr, rho, momentum=0.0, epsilon, centered=Fal
     path of devices without it. ``rest`` is ``([mom], [mg], grad)``: the momentum buffer when
     ``momentum > 0``, the mean gradient when ``centered``."""
     grad = rest[-1]
-    if decay:
+    if not isinstance(decay, (int, float)) or decay:  # a tensor in a traced step
         param = param * (1.0 - decay)
     v = v * rho + square(grad) * (1.0 - rho)
     mg = None

@@ -10,7 +10,7 @@ def sgd_update(param, *rest, lr, momentum=0.0, nesterov=False, decay=0.0):
     """One SGD step in eagerflow ops: the ``optim.sgd`` kernel's specification and the path of
     devices without it. ``rest`` is ``(momentum_buf, grad)`` with momentum, else ``(grad,)``."""
     grad = rest[-1]
-    if decay:
+    if not isinstance(decay, (int, float)) or decay:  # a tensor in a traced step
         param = param * (1.0 - decay)
     step = grad * lr
     if momentum <= 0:

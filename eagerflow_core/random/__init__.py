@@ -20,9 +20,11 @@ ef.float64
 """
 
 from ._generator import Generator
-from ._global import (bernoulli, categorical, get_global_generator, normal, permutation,
+from ._global import (bernoulli, categorical, derived_seed, get_global_generator, normal,
+                      permutation,
                       set_global_generator, set_seed, shuffle, truncated_normal, uniform)
 
-__all__ = ["Generator", "bernoulli", "categorical", "get_global_generator", "normal",
+__all__ = ["Generator", "bernoulli", "categorical", "derived_seed", "get_global_generator",
+           "normal",
            "permutation", "set_global_generator", "set_seed", "shuffle", "truncated_normal",
            "uniform"]

@@ -25,6 +25,8 @@ _lock = threading.Lock()
 _global: Generator | None = None
 _global_seed: int | None = None
 _op_generators: dict[int, Generator] = {}
+_derived_count = 0  # seeds handed out by derived_seed() since the last set_seed
+_DERIVED = 0xDE51ED  # keeps derived seeds apart from op-seed keys
 
 
 def get_global_generator() -> Generator:
@@ -64,12 +66,35 @@ def set_seed(seed) -> None:
     >>> bool(ef.all(a == b))
     True
     """
-    global _global, _global_seed
+    global _global, _global_seed, _derived_count
     seed = None if seed is None else check_seed(seed, "set_seed")
     with _lock:
         _global_seed = seed
         _global = Generator(seed)
         _op_generators.clear()
+        _derived_count = 0
+
+
+def derived_seed() -> int | None:
+    """A seed for something random that was given none (a ``Dataset.shuffle``), when a global
+    seed is set: the global seed mixed with a counter that ``set_seed`` restarts, so the n-th
+    such object after ``set_seed(s)`` gets the same seed in every run and different objects
+    get different ones (TensorFlow's operation seed). None without a global seed.
+
+    >>> import eagerflow_core as ef
+    >>> from eagerflow_core.random import derived_seed
+    >>> ef.random.set_seed(1); a, b = derived_seed(), derived_seed()
+    >>> ef.random.set_seed(1); (a, b) == (derived_seed(), derived_seed()) and a != b
+    True
+    """
+    global _derived_count
+    with _lock:
+        if _global_seed is None:
+            return None
+        n = _derived_count
+        _derived_count += 1
+        base = _global_seed
+    return mix(_DERIVED, base, n)
 
 
 def _generator(seed) -> Generator:

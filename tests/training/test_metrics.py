@@ -188,3 +188,32 @@ def test_errors_name_the_shapes():
         metrics.Mean().update_state([1.0, 2.0], sample_weight=[1.0, 1.0, 1.0])
     with pytest.raises(NotImplementedError):
         metrics.Metric().update_state(1)
+
+
+def test_metrics_are_modules_whose_state_checkpoints(tmp_path):
+    """Metrics are ef.Modules: their state Variables are tracked and saved with the model
+    that holds them, and layers leave them out of their weights."""
+    acc, mean = ef.metrics.SparseCategoricalAccuracy(), ef.metrics.Mean(name="loss")
+    assert isinstance(acc, ef.Module) and [v.name for v in mean.variables] == ["total", "count"]
+    assert acc.trainable_variables == [] and len(acc.non_trainable_variables) == 2
+    acc.update_state(ef.constant([0, 1, 1]), ef.constant([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]]))
+    mean.update_state([1.0, 5.0])
+
+    class Model(ef.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.dense = ef.layers.Dense(2)
+            self.accuracy = acc
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = Model()
+    model(ef.ones((1, 3)))
+    assert len(model.weights) == 2 and len(model.variables) == 4
+    path = ef.train.Checkpoint(metrics=[acc, mean]).save(str(tmp_path / "m"))
+    fresh = [ef.metrics.SparseCategoricalAccuracy(), ef.metrics.Mean(name="loss")]
+    ef.train.Checkpoint(metrics=fresh).restore(path).assert_consumed()
+    assert float(fresh[0].result()) == pytest.approx(2 / 3) and float(fresh[1].result()) == 3.0
+    fresh[0].reset_state()
+    assert float(fresh[0].result()) == 0.0
