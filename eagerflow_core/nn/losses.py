@@ -13,6 +13,7 @@ from ..ops.manipulation import expand_dims, reshape
 from ..ops.statistical import max as ef_max
 from ..ops.statistical import min as ef_min
 from ..ops.statistical import sum as ef_sum
+from . import _rules
 from ._common import as_float, as_tensor, axis_of, shift
 from .softmax import log_softmax, softmax
 
@@ -69,7 +70,20 @@ def _sparse_logits_vjp(g, ans, labels, logits):
     return expand_dims(g, axis=-1) * (softmax(logits) - astype(onehot, logits.dtype))
 
 
-@composite(vjp=(None, _sparse_logits_vjp))
+@composite(vjp=(None, _sparse_logits_vjp), name=_SPARSE)
+def _sparse_xent(labels, logits):
+    shifted, _ = shift(logits, (logits.ndim - 1,))
+    lse = log(ef_sum(exp(shifted), axis=-1))
+    picked = take_along_axis(shifted, expand_dims(labels, axis=-1), axis=-1)
+    return lse - reshape(picked, labels.shape)
+
+
+# A backend with a kernel of this name (the CUDA backend's fused one) runs it as
+# kernel(labels, logits), once the labels were checked.
+_rules.declare(_sparse_xent, dtype_rule=_rules.float_result,
+               shape_rule=lambda labels, logits: tuple(labels))
+
+
 def sparse_softmax_cross_entropy_with_logits(labels, logits) -> Tensor:
     """Per-example cross-entropy between integer class ``labels`` (shape ``logits.shape[:-1]``,
     values in ``[0, logits.shape[-1])``) and unnormalised ``logits`` over the last axis:
@@ -99,10 +113,10 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits) -> Tensor:
             raise OutOfRangeError(f"{_SPARSE}: label {lo if lo < 0 else hi} is out of range: "
                                   f"labels are class indices in [0, {n}) (logits.shape[-1] is "
                                   f"{n})")
-    shifted, _ = shift(logits, (logits.ndim - 1,))
-    lse = log(ef_sum(exp(shifted), axis=-1))
-    picked = take_along_axis(shifted, expand_dims(labels, axis=-1), axis=-1)
-    return lse - reshape(picked, labels.shape)
+    return _sparse_xent(labels, logits)
+
+
+sparse_softmax_cross_entropy_with_logits.op = _sparse_xent.op
 
 
 __all__ = ["softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits"]
