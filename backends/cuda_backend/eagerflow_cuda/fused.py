@@ -322,6 +322,20 @@ class Fused:
     def silu(self, x):
         return self.bias_act(x, None, "silu")
 
+    # -- the core's composites with a declared kernel name (eagerflow_core/nn) ----------------
+    def nn_silu(self, x, *, beta=1.0):
+        """``nn.silu``: ``x * sigmoid(beta * x)``; the fused kernel for beta 1 (TensorFlow's
+        and Keras' default), one CuPy expression otherwise."""
+        if beta == 1.0:
+            return self.silu(x)
+        x = self._floating(x)
+        return x / (1 + self.xp.exp(-x * x.dtype.type(beta)))
+
+    def nn_layer_norm(self, x, *, axes, epsilon):
+        """``nn.layer_norm``: the normalisation over ``axes`` without scale or offset (the core
+        applies those after it)."""
+        return self.layer_norm(x, axis=tuple(axes), epsilon=epsilon)
+
     def silu_grad(self, g, x):
         return self.bias_act_grad(g, x, None, "silu")[0]
 
@@ -423,13 +437,21 @@ NAMES = {
 }
 
 #: Kernel names the core calls -> the Fused methods that implement them with the core's
-#: signature. softmax, log_softmax, the cross-entropies, layer norm, GELU and SiLU are not among
-#: them: the core computes those as composites (``eagerflow_core/nn``) whose body runs in
-#: eagerflow ops without asking the backend for a kernel (a composite has no dtype rule, so the
-#: dispatcher never looks one up); their launchers stay in ``FUSED`` for direct use and the
-#: benchmarks until the core gives composites a kernel hook.
+#: signature. The nn functions are composites (``eagerflow_core/nn``) with declared dtype and
+#: shape rules: the dispatcher runs a device kernel of the composite's name instead of its body
+#: (with a tape or without), as ``kernel(*tensor inputs, **params)``; their gradient rules stay
+#: in eagerflow ops (so they differentiate again), so the fused backward launchers are used
+#: directly (``FUSED``, the benchmarks), not by the core. ``optim.adam`` is called by
+#: ``ef.optimizers.Adam``/``AdamW`` through ``update_in_place``.
 CORE_NAMES = {
-    "optim.adam": "optim_adam",
+    "softmax": "softmax",                       # (x, *, axis)
+    "log_softmax": "log_softmax",               # (x, *, axis)
+    "sparse_softmax_cross_entropy_with_logits":  # (labels, logits), labels checked
+        "sparse_softmax_cross_entropy_with_logits",
+    "nn.layer_norm": "nn_layer_norm",           # (x, *, axes, epsilon)
+    "gelu": "gelu",                             # (x): the tanh form
+    "nn.silu": "nn_silu",                       # (features, *, beta)
+    "optim.adam": "optim_adam",                 # (param, m, v, [v_hat], grad, *, lr, ...)
 }
 
 _DEFAULT: Fused | None = None
