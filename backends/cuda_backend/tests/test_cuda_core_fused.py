@@ -165,3 +165,15 @@ def test_a_traced_function_runs_the_fused_kernel_as_a_node(emu):
         got = f(x).numpy()
         assert any(k.startswith("ef_softmax_fwd") for k in _ran(emu, before))
     np.testing.assert_allclose(got, 2.0 * want, rtol=2e-5, atol=2e-6)
+
+
+def test_every_fused_name_is_one_the_core_dispatches():
+    # A composite is dispatched to a kernel only if it declares a dtype rule; optim.* names are
+    # looked up by ef.optimizers (the NumPy backend has the same ones).
+    composites = {f.op.name: f.op for f in vars(ef.nn).values()
+                  if callable(f) and getattr(f, "op", None) is not None}
+    for name in fused.CORE_NAMES:
+        if name.startswith("optim."):
+            assert name in ef.device("cpu").kernels, name
+        else:
+            assert name in composites and composites[name].dtype_rule is not None, name

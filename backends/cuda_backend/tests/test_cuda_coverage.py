@@ -117,9 +117,10 @@ def test_cupys_own_namespace_leaves_exactly_the_gaps_the_backend_fills():
 
 # -- 2. wiring: the core's own calls, replayed on the CUDA table ---------------------------------
 
-# Names whose CUDA kernel is this backend's own code (not a namespace function): each must be
-# exercised by the workload below.
-WIRED = sorted({*conv.KERNELS, *generic_kernels(np, scipy.special), *fused.CORE_NAMES,
+# Names of the NumPy backend's table whose CUDA kernel is this backend's own code (not a
+# namespace function): each must be exercised by the workload below. (The fused kernels of the
+# nn composites have no NumPy counterpart: test_cuda_core_fused.py runs them through the core.)
+WIRED = sorted({*conv.KERNELS, *generic_kernels(np, scipy.special), "optim.adam",
                 "random.permutation"})
 
 
