@@ -198,6 +198,34 @@ def optim_kernels(xp) -> dict:
             "optim.adagrad": adagrad}
 
 
+#: The linalg kernels that cuSOLVER (and LAPACK) run in float32/float64 only: 16-bit inputs
+#: are computed in float32 (the core casts the result back), as the NumPy backend does.
+HALF_LIFTED = ("cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "matrix_power",
+               "matrix_rank", "pinv", "qr", "slogdet", "solve", "svd", "svdvals")
+_RTOL = ("matrix_rank", "pinv")
+
+
+def lift_half(fn, name: str):
+    """``fn`` computing float16 arrays in float32; for ``matrix_rank``/``pinv`` the default
+    ``rtol`` stays the standard's ``max(m, n) * eps`` of float16 (computing in float32 must not
+    silently tighten it). Tuples come back as plain tuples (the core wraps each element)."""
+    import numpy as np
+
+    half = np.dtype(np.float16)
+    eps = float(np.finfo(np.float16).eps)
+
+    def kernel(*args, **kwargs):
+        if name in _RTOL and kwargs.get("rtol") is None and args[0].dtype == half:
+            kwargs["rtol"] = max(args[0].shape[-2:], default=0) * eps
+        args = [a.astype(np.float32) if getattr(a, "dtype", None) == half else a for a in args]
+        out = fn(*args, **kwargs)
+        return tuple(out) if isinstance(out, tuple) else out
+
+    kernel.__name__ = getattr(fn, "__name__", name)
+    kernel.__wrapped__ = fn
+    return kernel
+
+
 def generic_kernels(xp, special=None) -> dict:
     """Every kernel of this module over ``xp`` (the special functions when ``special``, the
     SciPy-like module, is given)."""

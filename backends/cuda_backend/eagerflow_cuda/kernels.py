@@ -75,18 +75,22 @@ def build_table(cp, fused, extras=None, *, special=None, training=None) -> dict:
 
     Layers, lowest first: the backend kit's table of ``cp``'s functions by the core's op names;
     ``_generic``'s array code for the ops ``cp`` lacks (linalg extension functions,
-    ``unstack``, ``vecdot``) and the optimizer updates ``optim.*``; the special functions from
+    ``unstack``, ``vecdot``) and the optimizer updates ``optim.*``; the linalg decompositions
+    computing float16 in float32 (cuSOLVER has no float16); the special functions from
     ``special`` (``cupyx.scipy.special``) when given; convolution and pooling (``conv.KERNELS``);
     the fused training kernels of ``training`` (a ``fused.Fused``: ``optim.adam`` in one CUDA C
     kernel) when given; ``extras``. Every kernel takes the core's calling convention
     (``kernel(*raw inputs, *posparams, **params)``), as the NumPy backend's do.
     """
     from . import conv
-    from ._generic import generic_kernels
+    from ._generic import HALF_LIFTED, generic_kernels, lift_half
 
     table = kernels_from_namespace(cp)
     for name, fn in generic_kernels(cp, special).items():
         table.setdefault(name, fn)
+    for name in HALF_LIFTED:
+        if f"linalg.{name}" in table:
+            table[f"linalg.{name}"] = lift_half(table[f"linalg.{name}"], name)
     table.update(conv.KERNELS)
     if training is not None:
         table.update(training.core_table())

@@ -29,7 +29,7 @@ from eagerflow_core.plugins import kernels_from_namespace
 
 import eagerflow_cuda
 from eagerflow_cuda import _random, conv, fused, kernels
-from eagerflow_cuda._generic import generic_kernels
+from eagerflow_cuda._generic import HALF_LIFTED, generic_kernels
 
 import cuda_emulator  # tests/cuda_emulator.py
 
@@ -121,7 +121,7 @@ def test_cupys_own_namespace_leaves_exactly_the_gaps_the_backend_fills():
 # namespace function): each must be exercised by the workload below. (The fused kernels of the
 # nn composites have no NumPy counterpart: test_cuda_core_fused.py runs them through the core.)
 WIRED = sorted({*conv.KERNELS, *generic_kernels(np, scipy.special), "optim.adam",
-                "random.permutation"})
+                "random.permutation", *(f"linalg.{n}" for n in HALF_LIFTED)})
 
 
 class _Recorder(dict):
@@ -186,6 +186,15 @@ def _workload():
     ef.linalg.outer(v[0], m[0, 0]), ef.linalg.svdvals(m)
     ef.unstack(m, axis=1), ef.vecdot(m, v[:, None, :])
     ef.vecdot(ef.constant([1 + 2j, 3 - 1j]), ef.constant([2 - 1j, 1j]))
+    # the decompositions on float16 (computed in float32: cuSOLVER has no float16) and float32
+    a = rng.standard_normal((3, 4, 4))
+    spd = a @ np.swapaxes(a, -1, -2) + 4 * np.eye(4)
+    for dt in (np.float16, np.float32):
+        s, b = ef.constant(spd.astype(dt)), ef.constant(rng.standard_normal((3, 4, 2)).astype(dt))
+        ef.linalg.inv(s), ef.linalg.det(s), ef.linalg.slogdet(s), ef.linalg.solve(s, b)
+        ef.linalg.cholesky(s), ef.linalg.eigh(s), ef.linalg.eigvalsh(s), ef.linalg.qr(b)
+        ef.linalg.svd(b), ef.linalg.svdvals(b), ef.linalg.pinv(b), ef.linalg.matrix_rank(b)
+        ef.linalg.matrix_power(s, 3), ef.linalg.matrix_norm(b, ord="nuc")
     # special functions (the core computes float16 in float32)
     p = ef.constant(rng.uniform(0.1, 4.0, 6).astype(np.float32))
     for fn in (ef.erf, ef.erfc, ef.lgamma, ef.digamma):
