@@ -110,6 +110,82 @@ def array_kernels(xp) -> dict:
     return {"unstack": unstack, "vecdot": vecdot}
 
 
+def compat_kernels(xp) -> dict:
+    """Ops CuPy has under the standard's name but with NumPy 1's signature, which the core's
+    call does not bind to (``cupy.sort(a, axis, kind)`` has no ``descending``,
+    ``cupy.var`` takes ``ddof``, ``cupy.reshape`` names its shape ``newshape``...): the
+    standard's signatures over CuPy's functions. They replace the kit's entries."""
+    import numpy as np
+
+    # CuPy's sorts are always stable and take no other ``kind`` (its default, None, is the
+    # stable one); NumPy, standing in for it in the tests, has to be asked.
+    stable_kind = {"kind": "stable"} if xp is np else {}
+
+    def sort(x, /, *, axis=-1, descending=False, stable=True):
+        if x.ndim == 0:
+            return x.copy()
+        if descending:  # a stable ascending sort of the reversed axis, reversed back
+            return xp.flip(xp.sort(xp.flip(x, axis), axis=axis, **stable_kind), axis)
+        return xp.sort(x, axis=axis, **stable_kind)
+
+    def argsort(x, /, *, axis=-1, descending=False, stable=True):
+        if x.ndim == 0:
+            return xp.zeros((), dtype=np.int64)
+        if descending:  # positions in the reversed axis map back as n - 1 - i
+            rev = xp.argsort(xp.flip(x, axis), axis=axis, **stable_kind)
+            return (x.shape[axis] - 1) - xp.flip(rev, axis)
+        return xp.argsort(x, axis=axis, **stable_kind)
+
+    def count_nonzero(x, /, *, axis=None, keepdims=False):
+        out = xp.count_nonzero(x, axis=axis)
+        if keepdims:
+            out = xp.reshape(out, _reduced(x.shape, _axes(axis, x.ndim), True))
+        return out
+
+    def var(x, /, *, axis=None, correction=0.0, keepdims=False):
+        return xp.var(x, axis=axis, ddof=correction, keepdims=keepdims)
+
+    def std(x, /, *, axis=None, correction=0.0, keepdims=False):
+        return xp.std(x, axis=axis, ddof=correction, keepdims=keepdims)
+
+    def reshape(x, /, shape, *, copy=None):
+        out = xp.reshape(x, shape)
+        return out.copy() if copy and out.base is not None else out
+
+    def fftfreq(n, /, *, d=1.0, dtype=None, device=None):
+        out = xp.fft.fftfreq(n, d)
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def rfftfreq(n, /, *, d=1.0, dtype=None, device=None):
+        out = xp.fft.rfftfreq(n, d)
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def cholesky(x, /, *, upper=False):
+        low = xp.linalg.cholesky(x)
+        return xp.conj(xp.swapaxes(low, -1, -2)) if upper else low
+
+    def _cutoff(x, s, rtol):
+        if rtol is None:
+            rtol = max(x.shape[-2:], default=0) * np.finfo(s.dtype).eps
+        rtol = xp.asarray(rtol, dtype=s.dtype)
+        return rtol[..., None] * xp.max(s, axis=-1, keepdims=True) if s.shape[-1] else s
+
+    def matrix_rank(x, /, *, rtol=None):
+        s = xp.linalg.svd(x, compute_uv=False)
+        return xp.sum(s > _cutoff(x, s, rtol), axis=-1).astype(np.int64)
+
+    def pinv(x, /, *, rtol=None):
+        u, s, vh = xp.linalg.svd(x, full_matrices=False)
+        keep = s > _cutoff(x, s, rtol)
+        s_inv = xp.where(keep, 1 / xp.where(keep, s, 1), 0).astype(s.dtype)
+        vt = xp.conj(xp.swapaxes(vh, -1, -2))
+        return xp.matmul(vt * s_inv[..., None, :], xp.conj(xp.swapaxes(u, -1, -2)))
+
+    return {"sort": sort, "argsort": argsort, "count_nonzero": count_nonzero, "var": var,
+            "std": std, "reshape": reshape, "fft.fftfreq": fftfreq, "fft.rfftfreq": rfftfreq,
+            "linalg.cholesky": cholesky, "linalg.matrix_rank": matrix_rank, "linalg.pinv": pinv}
+
+
 def special_kernels(sc, xp) -> dict:
     """The special functions from ``sc`` (``cupyx.scipy.special``, or ``scipy.special`` when
     NumPy stands in). The core gives these kernels float32 or float64 only (16-bit floats are

@@ -75,7 +75,8 @@ def build_table(cp, fused, extras=None, *, special=None, training=None) -> dict:
 
     Layers, lowest first: the backend kit's table of ``cp``'s functions by the core's op names;
     ``_generic``'s array code for the ops ``cp`` lacks (linalg extension functions,
-    ``unstack``, ``vecdot``) and the optimizer updates ``optim.*``; the linalg decompositions
+    ``unstack``, ``vecdot``) and the optimizer updates ``optim.*``; the standard's signatures
+    over CuPy functions that keep NumPy 1's (``_generic.compat_kernels``); the linalg decompositions
     computing float16 in float32 (cuSOLVER has no float16); the special functions from
     ``special`` (``cupyx.scipy.special``) when given; convolution and pooling (``conv.KERNELS``);
     the fused training kernels of ``training`` (a ``fused.Fused``: ``optim.adam`` in one CUDA C
@@ -83,11 +84,12 @@ def build_table(cp, fused, extras=None, *, special=None, training=None) -> dict:
     (``kernel(*raw inputs, *posparams, **params)``), as the NumPy backend's do.
     """
     from . import conv
-    from ._generic import HALF_LIFTED, generic_kernels, lift_half
+    from ._generic import HALF_LIFTED, compat_kernels, generic_kernels, lift_half
 
     table = kernels_from_namespace(cp)
     for name, fn in generic_kernels(cp, special).items():
         table.setdefault(name, fn)
+    table.update(compat_kernels(cp))
     for name in HALF_LIFTED:
         if f"linalg.{name}" in table:
             table[f"linalg.{name}"] = lift_half(table[f"linalg.{name}"], name)

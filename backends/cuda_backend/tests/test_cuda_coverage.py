@@ -29,7 +29,7 @@ from eagerflow_core.plugins import kernels_from_namespace
 
 import eagerflow_cuda
 from eagerflow_cuda import _random, conv, fused, kernels
-from eagerflow_cuda._generic import HALF_LIFTED, generic_kernels
+from eagerflow_cuda._generic import HALF_LIFTED, compat_kernels, generic_kernels
 
 import cuda_emulator  # tests/cuda_emulator.py
 
@@ -120,8 +120,8 @@ def test_cupys_own_namespace_leaves_exactly_the_gaps_the_backend_fills():
 # Names of the NumPy backend's table whose CUDA kernel is this backend's own code (not a
 # namespace function): each must be exercised by the workload below. (The fused kernels of the
 # nn composites have no NumPy counterpart: test_cuda_core_fused.py runs them through the core.)
-WIRED = sorted({*conv.KERNELS, *generic_kernels(np, scipy.special), "optim.adam",
-                "random.permutation", *(f"linalg.{n}" for n in HALF_LIFTED)})
+WIRED = sorted({*conv.KERNELS, *generic_kernels(np, scipy.special), *compat_kernels(np),
+                "optim.adam", "random.permutation", *(f"linalg.{n}" for n in HALF_LIFTED)})
 
 
 class _Recorder(dict):
@@ -195,6 +195,18 @@ def _workload():
         ef.linalg.cholesky(s), ef.linalg.eigh(s), ef.linalg.eigvalsh(s), ef.linalg.qr(b)
         ef.linalg.svd(b), ef.linalg.svdvals(b), ef.linalg.pinv(b), ef.linalg.matrix_rank(b)
         ef.linalg.matrix_power(s, 3), ef.linalg.matrix_norm(b, ord="nuc")
+    # the standard's signatures over CuPy's NumPy-1 ones
+    t = ef.constant(rng.integers(0, 4, (3, 6)).astype(np.float32))
+    for desc in (False, True):
+        ef.sort(t, axis=1, descending=desc), ef.argsort(t, axis=0, descending=desc)
+    ef.sort(ef.constant(2.0)), ef.argsort(ef.constant(2.0))
+    ef.count_nonzero(t, axis=1, keepdims=True), ef.count_nonzero(t)
+    ef.var(m, axis=(0, 2), correction=1, keepdims=True), ef.std(m, correction=0.5)
+    ef.reshape(m, (12, 5)), ef.reshape(m, (-1,), copy=True)
+    ef.fft.fftfreq(7, d=0.5), ef.fft.rfftfreq(8, dtype=ef.float64)
+    ef.linalg.cholesky(ef.constant(spd.astype(np.float32)), upper=True)
+    ef.linalg.matrix_rank(b, rtol=0.3), ef.linalg.pinv(b, rtol=0.2)
+    ef.linalg.matrix_rank(ef.zeros((2, 3))), ef.linalg.pinv(ef.zeros((2, 3, 0)))
     # special functions (the core computes float16 in float32)
     p = ef.constant(rng.uniform(0.1, 4.0, 6).astype(np.float32))
     for fn in (ef.erf, ef.erfc, ef.lgamma, ef.digamma):
@@ -290,3 +302,53 @@ def test_the_permutation_kernel_takes_the_cores_arguments(recorded, cuda_table):
         got = cuda_table["random.permutation"](*args, **kwargs)
         assert got.dtype == np.int64 and sorted(got.tolist()) == sorted(want.tolist())
         np.testing.assert_array_equal(got, cuda_table["random.permutation"](*args, **kwargs))
+
+
+def test_the_cores_calls_bind_to_the_kernels_over_the_real_cupy_namespace():
+    # The conformance kit's calls of every op on the CPU (one sample each), recorded with their
+    # exact arguments, must bind to the signature of the CUDA kernel of the same name over the
+    # real cupy namespace (functions are inspected, nothing runs on a GPU): a CuPy function that
+    # keeps NumPy 1's signature (cupy.sort without descending, cupy.var with ddof) fails here.
+    import collections
+    import inspect
+
+    cupy = pytest.importorskip("cupy")
+    from eagerflow_core.testing import conformance
+
+    table = _cuda_table_over(cupy)
+    calls = collections.defaultdict(list)
+
+    def record(name, fn):
+        def kernel(*args, **kwargs):
+            if len(calls[name]) < 20:
+                calls[name].append((args, kwargs))
+            return fn(*args, **kwargs)
+        return kernel
+
+    dev = ef.device("cpu")
+    original = dev.kernels
+    dev.kernels = {n: record(n, f) for n, f in original.items()}
+    _forget_plans()
+    try:
+        conformance.run("numpy", max_examples=1, checks=("values",))
+    finally:
+        dev.kernels = original
+        _forget_plans()
+    assert len(set(calls) & set(_needed())) >= 0.9 * len(_needed())
+    unbound = []
+    for name, seen in calls.items():
+        fn = table.get(name)
+        if fn is None:
+            continue
+        fn = getattr(fn, "__wrapped__", fn)
+        if isinstance(fn, cupy.ufunc):
+            unbound += [(name, len(a), sorted(kw)) for a, kw in seen
+                        if len(a) != fn.nin or set(kw) - {"dtype", "out", "casting"}]
+            continue
+        sig = inspect.signature(fn)
+        for args, kwargs in seen:
+            try:
+                sig.bind(*args, **kwargs)
+            except TypeError as exc:
+                unbound.append((name, str(sig), str(exc)))
+    assert not unbound, unbound
