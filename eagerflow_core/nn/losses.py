@@ -64,10 +64,31 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1) -> Tensor:
 
 
 # -- labels as class indices -------------------------------------------------------------------
-def _sparse_logits_vjp(g, ans, labels, logits):
+def _sparse_grad_vjp(h, ans, g, labels, logits):
+    # out = g[..., None] * (softmax(logits) - onehot): d/dg sums h * (softmax - onehot) over
+    # the classes; d/dlogits is g[..., None] * softmax's gradient applied to h.
+    p = softmax(logits)
+    dg = ef_sum(h * (p - _onehot(labels, logits)), axis=-1)
+    return dg, None, expand_dims(g, axis=-1) * (p * (h - ef_sum(h * p, axis=-1, keepdims=True)))
+
+
+def _onehot(labels, logits):
     n = logits.shape[-1]
-    onehot = expand_dims(labels, axis=-1) == arange(n, device=logits.device)
-    return expand_dims(g, axis=-1) * (softmax(logits) - astype(onehot, logits.dtype))
+    return astype(expand_dims(labels, axis=-1) == arange(n, device=logits.device), logits.dtype)
+
+
+@composite(vjp=_sparse_grad_vjp, name="sparse_softmax_cross_entropy_grad")
+def _sparse_grad(g, labels, logits):
+    return expand_dims(g, axis=-1) * (softmax(logits) - _onehot(labels, logits))
+
+
+# A backend's fused backward kernel of this name runs as kernel(g, labels, logits).
+_rules.declare(_sparse_grad, dtype_rule=_rules.float_result,
+               shape_rule=lambda g, labels, logits: tuple(logits))
+
+
+def _sparse_logits_vjp(g, ans, labels, logits):
+    return _sparse_grad(g, labels, logits)
 
 
 @composite(vjp=(None, _sparse_logits_vjp), name=_SPARSE)

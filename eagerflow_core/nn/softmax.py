@@ -54,8 +54,27 @@ def logsumexp(x, /, *, axis=None, keepdims=False) -> Tensor:
 # backend with a kernel of the composite's name ("softmax", "log_softmax": the CUDA backend's
 # fused row kernels) runs it as ``kernel(x, axis=axis)`` instead of the body.
 
+# Their gradients are composites too (a backend's fused backward kernel, "softmax_grad" /
+# "log_softmax_grad" called as kernel(g, y, axis=axis), replaces the body), whose own rules keep
+# higher-order gradients working.
+
+def _log_softmax_grad_vjp(h, ans, g, y, *, axis):
+    # out = g - exp(y) * sum(g): d/dg is h - sum(h * exp(y)), d/dy is -h * exp(y) * sum(g)
+    p = exp(y)
+    return (h - ef_sum(h * p, axis=axis, keepdims=True),
+            -h * p * ef_sum(g, axis=axis, keepdims=True))
+
+
+@composite(vjp=_log_softmax_grad_vjp, name="log_softmax_grad")
+def _log_softmax_grad(g, y, *, axis):
+    return g - exp(y) * ef_sum(g, axis=axis, keepdims=True)
+
+
+_rules.declare(_log_softmax_grad, dtype_rule=_rules.float_result, shape_rule=_rules.same_shape)
+
+
 def _log_softmax_vjp(g, ans, x, *, axis):
-    return g - exp(ans) * ef_sum(g, axis=axis, keepdims=True)
+    return _log_softmax_grad(g, ans, axis=axis)
 
 
 @composite(vjp=_log_softmax_vjp, name="log_softmax")
@@ -79,8 +98,23 @@ def log_softmax(x, /, *, axis=-1) -> Tensor:
     return _log_softmax(x, axis=axis_of(axis, x, "log_softmax"))
 
 
+def _softmax_grad_vjp(h, ans, g, y, *, axis):
+    # out = y * (g - sum(g * y)): d/dg is y * (h - sum(h * y)),
+    # d/dy is h * (g - sum(g * y)) - g * sum(h * y)
+    hy = ef_sum(h * y, axis=axis, keepdims=True)
+    return y * (h - hy), h * (g - ef_sum(g * y, axis=axis, keepdims=True)) - g * hy
+
+
+@composite(vjp=_softmax_grad_vjp, name="softmax_grad")
+def _softmax_grad(g, y, *, axis):
+    return y * (g - ef_sum(g * y, axis=axis, keepdims=True))
+
+
+_rules.declare(_softmax_grad, dtype_rule=_rules.float_result, shape_rule=_rules.same_shape)
+
+
 def _softmax_vjp(g, ans, x, *, axis):
-    return ans * (g - ef_sum(g * ans, axis=axis, keepdims=True))
+    return _softmax_grad(g, ans, axis=axis)
 
 
 @composite(vjp=_softmax_vjp, name="softmax")
