@@ -439,15 +439,21 @@ NAMES = {
 #: Kernel names the core calls -> the Fused methods that implement them with the core's
 #: signature. The nn functions are composites (``eagerflow_core/nn``) with declared dtype and
 #: shape rules: the dispatcher runs a device kernel of the composite's name instead of its body
-#: (with a tape or without), as ``kernel(*tensor inputs, **params)``; their gradient rules stay
-#: in eagerflow ops (so they differentiate again), so the fused backward launchers are used
-#: directly (``FUSED``, the benchmarks), not by the core. ``optim.adam`` is called by
-#: ``ef.optimizers.Adam``/``AdamW`` through ``update_in_place``.
+#: (with a tape or without), as ``kernel(*tensor inputs, **params)``. The gradient rules of
+#: softmax, log_softmax and the sparse cross-entropy are such composites too (with rules of
+#: their own, so higher orders work); layer norm's and the activations' rules are plain
+#: eagerflow ops, so their fused backward launchers are used directly (``FUSED``, the
+#: benchmarks), not by the core. ``optim.adam`` is called by ``ef.optimizers.Adam``/``AdamW``
+#: through ``update_in_place``.
 CORE_NAMES = {
     "softmax": "softmax",                       # (x, *, axis)
     "log_softmax": "log_softmax",               # (x, *, axis)
+    "softmax_grad": "softmax_grad",             # (g, y, *, axis): the rule of softmax
+    "log_softmax_grad": "log_softmax_grad",     # (g, y, *, axis)
     "sparse_softmax_cross_entropy_with_logits":  # (labels, logits), labels checked
         "sparse_softmax_cross_entropy_with_logits",
+    "sparse_softmax_cross_entropy_grad":        # (g, labels, logits): the rule for logits
+        "sparse_softmax_cross_entropy_grad",
     "nn.layer_norm": "nn_layer_norm",           # (x, *, axes, epsilon)
     "gelu": "gelu",                             # (x): the tanh form
     "nn.silu": "nn_silu",                       # (features, *, beta)

@@ -11,6 +11,8 @@ another order, fails here.
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -33,11 +35,20 @@ def emu():
     return cuda_emulator.EmuRuntime(sm_count=2)
 
 
+def _nn_modules():
+    # The modules, not the functions of the same names that ef.nn re-exports.
+    return (importlib.import_module("eagerflow_core.nn.softmax"),
+            importlib.import_module("eagerflow_core.nn.losses"))
+
+
 def _forget_plans():
     # Kernel plans are kept per (device, dtype, params), the composites' too (which are not in
     # OPS): a swapped table must not find the other table's kernels there.
+    softmax, losses = _nn_modules()
     composites = [f.op for f in (ef.nn.softmax, ef.nn.log_softmax, ef.nn.layer_norm, ef.nn.gelu,
-                                 ef.nn.silu, ef.nn.sparse_softmax_cross_entropy_with_logits)]
+                                 ef.nn.silu, ef.nn.sparse_softmax_cross_entropy_with_logits,
+                                 softmax._softmax_grad, softmax._log_softmax_grad,
+                                 losses._sparse_grad)]
     for op in [*OPS.values(), *composites]:
         if op.plans is not None:
             op.plans.clear()
@@ -75,23 +86,27 @@ def _x(*shape, dtype=np.float32, scale=2.0):
 
 LABELS = ef.constant(np.array([[0, 4, 2], [1, 3, 4]], np.int32))
 
-# (name, function of x, the kernel it must launch, a prefix of its name)
+# (name, function of x, the forward kernel it must launch and the backward one under a tape,
+# prefixes of their names; None: the rule is eagerflow ops)
 CASES = [
-    ("softmax", lambda x: ef.nn.softmax(x), "ef_softmax_fwd"),
-    ("softmax_axis0", lambda x: ef.nn.softmax(x, axis=0), "ef_softmax_fwd"),
-    ("log_softmax", lambda x: ef.nn.log_softmax(x, axis=-1), "ef_softmax_fwd"),
+    ("softmax", lambda x: ef.nn.softmax(x), "ef_softmax_fwd", "ef_softmax_bwd"),
+    ("softmax_axis0", lambda x: ef.nn.softmax(x, axis=0), "ef_softmax_fwd", "ef_softmax_bwd"),
+    ("log_softmax", lambda x: ef.nn.log_softmax(x, axis=-1), "ef_softmax_fwd",
+     "ef_softmax_bwd"),
     ("sparse_xent", lambda x: ef.nn.sparse_softmax_cross_entropy_with_logits(LABELS, x),
-     "ef_sparse_ce_fwd"),
-    ("layer_norm", lambda x: ef.nn.layer_norm(x, epsilon=1e-3), "ef_ln_fwd"),
-    ("layer_norm_2axes", lambda x: ef.nn.layer_norm(x, axis=(1, 2), epsilon=1e-5), "ef_ln_fwd"),
-    ("gelu", lambda x: ef.nn.gelu(x), "ef_bias_act_fwd"),
-    ("silu", lambda x: ef.nn.silu(x), "ef_bias_act_fwd"),
+     "ef_sparse_ce_fwd", "ef_sparse_ce_bwd"),
+    ("layer_norm", lambda x: ef.nn.layer_norm(x, epsilon=1e-3), "ef_ln_fwd", None),
+    ("layer_norm_2axes", lambda x: ef.nn.layer_norm(x, axis=(1, 2), epsilon=1e-5), "ef_ln_fwd",
+     None),
+    ("gelu", lambda x: ef.nn.gelu(x), "ef_bias_act_fwd", None),
+    ("silu", lambda x: ef.nn.silu(x), "ef_bias_act_fwd", None),
 ]
 
 
-@pytest.mark.parametrize("name, fn, kernel", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("name, fn, kernel, backward", CASES, ids=[c[0] for c in CASES])
 @pytest.mark.parametrize("taped", [False, True], ids=["eager", "taped"])
-def test_the_core_runs_the_fused_kernel_and_matches_the_composite(emu, name, fn, kernel, taped):
+def test_the_core_runs_the_fused_kernel_and_matches_the_composite(emu, name, fn, kernel,
+                                                                  backward, taped):
     x = _x(2, 3, 5)
 
     def run():
@@ -109,6 +124,8 @@ def test_the_core_runs_the_fused_kernel_and_matches_the_composite(emu, name, fn,
         got, got_g = run()
     launched = _ran(emu, before)
     assert any(k.startswith(kernel) for k in launched), (name, launched)
+    if taped and backward:
+        assert any(k.startswith(backward) for k in launched), (name, launched)
     np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
     if taped:  # the gradient rule (eagerflow ops) reads the fused forward's result
         np.testing.assert_allclose(got_g, want_g, rtol=2e-4, atol=2e-5)
@@ -170,7 +187,8 @@ def test_a_traced_function_runs_the_fused_kernel_as_a_node(emu):
 def test_every_fused_name_is_one_the_core_dispatches():
     # A composite is dispatched to a kernel only if it declares a dtype rule; optim.* names are
     # looked up by ef.optimizers (the NumPy backend has the same ones).
-    composites = {f.op.name: f.op for f in vars(ef.nn).values()
+    modules = [vars(ef.nn), *(vars(m) for m in _nn_modules())]
+    composites = {f.op.name: f.op for m in modules for f in m.values()
                   if callable(f) and getattr(f, "op", None) is not None}
     for name in fused.CORE_NAMES:
         if name.startswith("optim."):
