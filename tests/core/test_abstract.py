@@ -65,9 +65,6 @@ def test_every_op_has_a_shape_rule_and_a_dtype_rule():
     assert not missing, f"ops without a shape or dtype rule: {missing}"
 
 
-# The samples hold IEEE specials (0/0): NumPy's floating-point RuntimeWarnings are the
-# documented behaviour of its ufunc kernels (docs/errors.md), not what this test checks.
-@pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")
 @pytest.mark.parametrize("name", sorted(OPDB))
 def test_abstract_eval_matches_the_kernel(name):
     info = OPDB[name]

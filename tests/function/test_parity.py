@@ -74,9 +74,6 @@ TRACEABLE = sorted(n for n, info in OPDB.items()
                    and info.check_values)
 
 
-# The samples hold IEEE specials (0/0): NumPy's floating-point RuntimeWarnings are the
-# documented behaviour of its ufunc kernels (docs/errors.md), not what this test checks.
-@pytest.mark.filterwarnings("ignore:.*encountered in:RuntimeWarning")
 @pytest.mark.parametrize("name", TRACEABLE)
 def test_values_through_ef_function(name):
     info = OPDB[name]
