@@ -58,8 +58,12 @@ def _matmul_plan(equation: str):
     perm_b = tuple(rb.index(c) for c in batch + contract + keep_b)
     res = batch + keep_a + keep_b
     perm_out = tuple(res.index(c) for c in out)
-    return (sum_a, sum_b, perm_a, perm_b, len(batch), len(keep_a), len(keep_b),
-            None if perm_out == tuple(range(len(out))) else perm_out)
+    return (sum_a, sum_b, _unless_identity(perm_a), _unless_identity(perm_b), len(batch),
+            len(keep_a), len(keep_b), _unless_identity(perm_out))
+
+
+def _unless_identity(perm):
+    return None if perm == tuple(range(len(perm))) else perm
 
 
 def _einsum2(plan, a, b):
@@ -68,14 +72,18 @@ def _einsum2(plan, a, b):
         a = a.sum(axis=sum_a)
     if sum_b:
         b = b.sum(axis=sum_b)
-    a = a.transpose(perm_a)
-    b = b.transpose(perm_b)
-    batch = a.shape[:nbatch]
-    ka, kb = a.shape[nbatch:nbatch + nka], b.shape[b.ndim - nkb:]
-    m, n = _prod(ka), _prod(kb)
-    k = _prod(a.shape[nbatch + nka:])
-    out = np.matmul(a.reshape(batch + (m, k)), b.reshape(batch + (k, n)))
-    out = out.reshape(batch + ka + kb)
+    if perm_a is not None:
+        a = a.transpose(perm_a)
+    if perm_b is not None:
+        b = b.transpose(perm_b)
+    if nka == nkb == 1 and a.ndim == b.ndim == nbatch + 2:  # already (batch, m, k), (batch, k, n)
+        out = np.matmul(a, b)
+    else:
+        sa, sb = a.shape, b.shape
+        batch, ka, kb = sa[:nbatch], sa[nbatch:nbatch + nka], sb[len(sb) - nkb:]
+        k = _prod(sa[nbatch + nka:])
+        out = np.matmul(a.reshape(batch + (_prod(ka), k)), b.reshape(batch + (k, _prod(kb))))
+        out = out.reshape(batch + ka + kb)
     return out if perm_out is None else out.transpose(perm_out)
 
 
@@ -94,7 +102,7 @@ def _path(equation, shapes):
 
 def _einsum(operands, /, *, equation):
     dtype = operands[0].dtype
-    if dtype.itemsize == 2 and dtype.kind in "fV" or dtype.name == "bfloat16":
+    if dtype.itemsize == 2 and dtype.kind in "fV":  # float16, bfloat16 (not dtype.name: 4 us)
         return _einsum([o.astype(np.float32) for o in operands], equation=equation).astype(dtype)
     if len(operands) == 2:
         plan = _matmul_plan(equation)
