@@ -33,10 +33,10 @@ if __name__ == "__main__":
     for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(_var, _n)
 
-import numpy as np  # noqa: E402
-from bench_dispatch import _calibrate, _fmt_time, _loop_time, limit_threads  # noqa: E402
+import numpy as np
+from bench_dispatch import _calibrate, _fmt_time, _loop_time, limit_threads
 
-import eagerflow_core as ef  # noqa: E402
+import eagerflow_core as ef
 
 SIDES = ("eagerflow", "numpy", "numpy-opt", "torch")
 
