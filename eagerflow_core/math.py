@@ -21,6 +21,7 @@ from .nn import log_softmax as _log_softmax
 from .nn import logsumexp as _logsumexp
 from .nn import sigmoid, softplus
 from .nn import softmax as _softmax
+from .ops._tf_args import axis_arg as _axis
 from .ops.comparison import (
     equal,
     greater,
@@ -84,16 +85,14 @@ from .ops.searching import where as _where
 from .ops.special import digamma, erf, erfc, erfinv, igamma, igammac, lgamma, polygamma
 from .ops.statistical import reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum
 from .ops.statistical import sum as _sum
-from .ops.tf_array import (
-    TopKV2,
-    _axis,
+from .ops.tf_array import TopKV2, top_k
+from .ops.tf_compose import (
     cumprod,
     cumsum,
     reduce_all,
     reduce_any,
     reduce_std,
     reduce_variance,
-    top_k,
 )
 
 # TensorFlow's other names for the same functions.

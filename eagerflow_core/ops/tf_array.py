@@ -1,21 +1,18 @@
 """TensorFlow's everyday array ops under TensorFlow's names and signatures (issue #8 item 3).
 
-Three are ops with kernels of their own, because no composition of other ops is as fast:
+These three are ops with kernels of their own, because no composition of other ops is as fast:
 ``pad`` (REFLECT and SYMMETRIC gather mirrored elements; CONSTANT is one fill and one copy),
 ``einsum`` (a two-operand contraction runs as one batched matmul) and ``math.top_k`` (a
-partial sort). The rest are compositions of existing ops (``split`` is slicing, ``cumsum`` is
-``cumulative_sum``, ``where(cond)`` is ``nonzero`` stacked) and need no rule of their own.
-Other families' ops are reached through ``F``, as gradient rules reach them.
+partial sort). The rest are compositions of existing ops, in ``tf_compose.py``. Other
+families' ops are reached through ``F``, as gradient rules reach them.
 """
 
 from __future__ import annotations
 
-import builtins
 import functools
 import operator
 import string
 
-from .. import _dispatch
 from .._dispatch import call
 from .._dtypes import default_index, int32
 from .._errors import ArgumentTypeError, InvalidArgumentError, ShapeError
@@ -24,43 +21,9 @@ from .._tensor import Tensor
 from . import _rules as R
 from ._define import public
 from ._grad_util import cj
-
-_range = builtins.range  # this module defines TensorFlow's ``range``
-
-
-class _Named:
-    """What the conversion's error messages read of an op: its name (for compositions)."""
-
-    def __init__(self, name):
-        self.name = name
-
-
-def _tensor(op_name, x):
-    """``x`` as something with ``.shape`` and ``.dtype``: tensors and Variables as they are
-    (a tape keeps watching a Variable), lists, scalars and NumPy arrays converted."""
-    if isinstance(x, Tensor) or hasattr(x, "_ef_tensor_"):
-        return x
-    return _dispatch.as_tensor_arg(_Named(op_name), x)
-
-
-def _ints(value, what: str) -> list[int]:
-    """A sequence of ints (a list, a tuple, a 1-D integer tensor) as Python ints."""
-    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
-        value = value.tolist()
-    if not isinstance(value, (list, tuple)):
-        value = [value]
-    try:
-        if any(isinstance(v, (bool, float)) for v in value):
-            raise TypeError
-        return [operator.index(v) for v in value]
-    except TypeError:
-        raise ArgumentTypeError(f"{what} must be a sequence of ints, got {value!r}") from None
-
-
-def _along(x, axis: int, start: int, stop: int):
-    """``x[..., start:stop, ...]`` with the slice on ``axis``."""
-    return x[(slice(None),) * axis + (slice(start, stop),)]
-
+from ._tf_args import along as _along
+from ._tf_args import as_tensor as _tensor
+from ._tf_args import ints as _ints
 
 # -- pad -----------------------------------------------------------------------------------------
 
@@ -77,8 +40,8 @@ def _pad_shape(x, *, paddings, mode="CONSTANT", constant_values=0):
                              f"axis {axis}")
         # REFLECT mirrors around the edge element (which it does not repeat), SYMMETRIC
         # around the edge itself: at most n - 1 and n elements to mirror on each side.
-        most = builtins.max(n - 1, 0) if mode == "REFLECT" else n
-        if mode != "CONSTANT" and builtins.max(before, after) > most:
+        most = max(n - 1, 0) if mode == "REFLECT" else n
+        if mode != "CONSTANT" and max(before, after) > most:
             raise ShapeError(f"{mode} padding of axis {axis} (size {n}) is at most {most} on "
                              f"each side, got [{before}, {after}]")
     return tuple(n + b + a for n, (b, a) in zip(x, paddings))
@@ -152,7 +115,7 @@ def _pad_vjp(g, ans, x, *, paddings, mode, constant_values):
                 if stop > start:
                     piece = F.flip(_along(g, axis, start, stop), axis=axis)
                     rows = tuple((at, n - at - (stop - start)) if i == axis else (0, 0)
-                                 for i in _range(nd))
+                                 for i in range(nd))
                     core = core + pad(piece, rows)
         g = core
     return g
@@ -189,8 +152,12 @@ def _einsum_shape(shapes, *, equation):
     return tuple(size[c][0] for c in out)
 
 
-einsum_op = defop("einsum", family="tf_array", dtype_rule=lambda *d, **p: R.require(
-    d[0], "iufc", "a numeric (not bool)"), shape_rule=_einsum_shape, promote=True, variadic=True)
+def _einsum_dtype(*dtypes, **params):
+    return R.require(dtypes[0], "iufc", "a numeric (not bool)")  # promoted to one already
+
+
+einsum_op = defop("einsum", family="tf_array", dtype_rule=_einsum_dtype,
+                  shape_rule=_einsum_shape, promote=True, variadic=True)
 
 
 def _normalise(equation, shapes) -> tuple[str, list[tuple | None]]:
@@ -219,7 +186,7 @@ def _normalise(equation, shapes) -> tuple[str, list[tuple | None]]:
         k = next(i for i, n in enumerate(ell_nd) if n < 0)
         raise ShapeError(f"einsum: operand {k} has {len(shapes[k])} dimension(s), fewer than "
                          f"the {len(inputs[k]) - 3} subscripts of {inputs[k]!r}")
-    nell = builtins.max(ell_nd, default=0)
+    nell = max(ell_nd, default=0)
     ell = "".join(fresh[:nell])
     ell_shape = [list(s[_ell_start(subs):_ell_start(subs) + n]) if "..." in subs else []
                  for subs, s, n in zip(inputs, shapes, ell_nd)]
@@ -330,7 +297,7 @@ def _einsum_vjp(g, ans, *xs, equation):
     inputs, out = _split_equation(equation)
     grads = []
     for k, (subs, x) in enumerate(zip(inputs, xs)):
-        others = [j for j in _range(len(xs)) if j != k]
+        others = [j for j in range(len(xs)) if j != k]
         grads.append(_einsum_to(subs, x.shape, [out] + [inputs[j] for j in others],
                                 [g] + [cj(xs[j]) for j in others]))
     return tuple(grads)
@@ -415,233 +382,4 @@ indices=ef.Tensor([1, 3], shape=(2,), dtype=int32, device='cpu:0'))
     return TopKV2(values, indices)
 
 
-# -- compositions: no kernel and no rule of their own -------------------------------------------
-
-def split(value, num_or_size_splits, axis=0, num=None, name=None) -> list[Tensor]:
-    """``value`` cut along ``axis`` into ``num_or_size_splits`` equal parts (an int), or into
-    parts of the given sizes (a list, where one ``-1`` takes what is left) (``tf.split``).
-
-    >>> import eagerflow_core as ef
-    >>> [p.shape for p in ef.split(ef.ones((5, 2)), [2, -1])]
-    [(2, 2), (3, 2)]
-    >>> [p.tolist() for p in ef.split(ef.constant([1, 2, 3, 4]), 2)]
-    [[1, 2], [3, 4]]
-    """
-    x = _tensor("split", value) if not isinstance(value, Tensor) else value
-    ax = R.normalize_axis(axis, x.ndim) if x.ndim else None
-    if ax is None:
-        raise ShapeError("split: cannot split a 0-d tensor")
-    n = x.shape[ax]
-    if hasattr(num_or_size_splits, "tolist") and getattr(num_or_size_splits, "shape", 0) == ():
-        num_or_size_splits = num_or_size_splits.tolist()
-    if isinstance(num_or_size_splits, int) and not isinstance(num_or_size_splits, bool):
-        parts = num_or_size_splits
-        if parts <= 0 or n % parts:
-            raise ShapeError(f"split: axis {ax} of size {n} does not divide into {parts} equal "
-                             f"parts (shape {tuple(x.shape)}); give the sizes instead")
-        sizes = [n // parts] * parts
-    else:
-        sizes = _ints(num_or_size_splits, "split: num_or_size_splits")
-        unknown = [i for i, s in enumerate(sizes) if s == -1]
-        if len(unknown) > 1 or any(s < -1 for s in sizes):
-            raise InvalidArgumentError(f"split: sizes {sizes} may hold one -1 and otherwise "
-                                       f"sizes >= 0")
-        known = builtins.sum(s for s in sizes if s != -1)
-        if unknown and known <= n:
-            sizes[unknown[0]] = n - known
-        if builtins.sum(sizes) != n or unknown and known > n:
-            raise ShapeError(f"split: sizes {sizes} do not add up to {n}, the size of axis {ax} "
-                             f"of shape {tuple(x.shape)}")
-    if num is not None and num != len(sizes):
-        raise InvalidArgumentError(f"split: num={num} but {len(sizes)} parts were asked for")
-    out, start = [], 0
-    for s in sizes:
-        out.append(_along(x, ax, start, start + s))
-        start += s
-    return out
-
-
-def range(start, limit=None, delta=1, dtype=None, name=None) -> Tensor:
-    """``start, start + delta, ...`` up to (not including) ``limit`` (``tf.range``);
-    ``range(n)`` counts from 0. The dtype follows ``ef.arange`` (int64 for ints, float32 for
-    floats, unless ``dtype`` is given).
-
-    >>> import eagerflow_core as ef
-    >>> ef.range(3, 10, 3)
-    ef.Tensor([3, 6, 9], shape=(3,), dtype=int64, device='cpu:0')
-    """
-    start, limit, delta = (v.tolist() if hasattr(v, "tolist") else v
-                           for v in (start, limit, delta))
-    if limit is None:
-        start, limit = 0, start
-    if delta == 0:
-        raise InvalidArgumentError("range: delta must not be 0")
-    return F.arange(start, limit, delta, dtype=dtype)
-
-
-def fill(dims, value, name=None) -> Tensor:
-    """A tensor of shape ``dims`` filled with ``value`` (``tf.fill``); a tensor ``value``
-    keeps its dtype and device, and its gradient is the sum of the output's.
-
-    >>> import eagerflow_core as ef
-    >>> ef.fill([2, 3], 7)
-    ef.Tensor([[7, 7, 7],
-               [7, 7, 7]], shape=(2, 3), dtype=int64, device='cpu:0')
-    """
-    shape = tuple(_ints(dims, "fill: dims"))
-    if any(d < 0 for d in shape):
-        raise ShapeError(f"fill: dims {list(shape)} has a negative size")
-    if hasattr(value, "shape") and not isinstance(value, (int, float, complex)):
-        value = _tensor("fill", value)
-        if tuple(value.shape) != ():
-            raise ShapeError(f"fill: value must be a scalar, got shape {tuple(value.shape)}")
-        return F.broadcast_to(value, shape)
-    return F.full(shape, value)
-
-
-def reverse(tensor, axis) -> Tensor:
-    """``tensor`` with the order of its elements reversed along each axis in ``axis``
-    (``tf.reverse``: a list of ints is required; ``ef.flip`` is the Array API's spelling).
-
-    >>> import eagerflow_core as ef
-    >>> ef.reverse(ef.constant([[1, 2], [3, 4]]), [1])
-    ef.Tensor([[2, 1],
-               [4, 3]], shape=(2, 2), dtype=int64, device='cpu:0')
-    """
-    return F.flip(tensor, axis=tuple(_ints(axis, "reverse: axis")))
-
-
-def _cumulative(name, fn, x, axis, exclusive, reverse):
-    x = _tensor(name, x)
-    dtype = None if x.dtype.kind == "b" else x.dtype  # TensorFlow keeps the input's dtype
-    if reverse:
-        x = F.flip(x, axis=axis)
-    out = fn(x, axis=axis, dtype=dtype, include_initial=bool(exclusive))
-    if exclusive:
-        ax = R.normalize_axis(axis, out.ndim)
-        out = _along(out, ax, 0, out.shape[ax] - 1)
-    return F.flip(out, axis=axis) if reverse else out
-
-
-def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
-    """Running sums along ``axis`` (``tf.math.cumsum``): ``exclusive`` leaves each element
-    out of its own sum, ``reverse`` sums from the end. The dtype is the input's.
-
-    >>> import eagerflow_core as ef
-    >>> ef.cumsum(ef.constant([1, 2, 3]), exclusive=True, reverse=True)
-    ef.Tensor([5, 3, 0], shape=(3,), dtype=int64, device='cpu:0')
-    """
-    return _cumulative("cumsum", F.cumulative_sum, x, axis, exclusive, reverse)
-
-
-def cumprod(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
-    """Running products along ``axis`` (``tf.math.cumprod``), as :func:`cumsum`.
-
-    >>> import eagerflow_core as ef
-    >>> ef.cumprod(ef.constant([1.0, 2.0, 3.0]), exclusive=True)
-    ef.Tensor([1., 1., 2.], shape=(3,), dtype=float32, device='cpu:0')
-    """
-    return _cumulative("cumprod", F.cumulative_prod, x, axis, exclusive, reverse)
-
-
-def _static(name, fn):
-    def static(input, out_type=int32, name=None):
-        x = _tensor(name, input)
-        return F.asarray(fn(tuple(x.shape)), dtype=out_type, device=x.device)
-    static.__name__ = static.__qualname__ = name
-    return static
-
-
-shape = _static("shape", list)
-shape.__doc__ = """The shape of ``input`` as a 1-D int32 tensor (``tf.shape``; ``out_type``
-    picks another integer dtype). ``x.shape`` is the same as a Python tuple.
-
-    >>> import eagerflow_core as ef
-    >>> ef.shape(ef.ones((2, 3)))
-    ef.Tensor([2, 3], shape=(2,), dtype=int32, device='cpu:0')
-    """
-size = _static("size", lambda s: _prod(s))
-size.__doc__ = """The number of elements of ``input`` as a 0-d int32 tensor (``tf.size``).
-
-    >>> import eagerflow_core as ef
-    >>> ef.size(ef.ones((2, 3)))
-    ef.Tensor(6, shape=(), dtype=int32, device='cpu:0')
-    """
-rank = _static("rank", len)
-rank.__doc__ = """The number of dimensions of ``input`` as a 0-d int32 tensor (``tf.rank``).
-
-    >>> import eagerflow_core as ef
-    >>> ef.rank(ef.ones((2, 3)))
-    ef.Tensor(2, shape=(), dtype=int32, device='cpu:0')
-    """
-
-
-def _prod(s):
-    n = 1
-    for d in s:
-        n *= d
-    return n
-
-
-def reduce_any(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
-    """Logical or over ``axis`` (``tf.reduce_any``); see ``ef.any``.
-
-    >>> import eagerflow_core as ef
-    >>> ef.reduce_any(ef.constant([[True, False], [False, False]]), axis=1)
-    ef.Tensor([ True, False], shape=(2,), dtype=bool, device='cpu:0')
-    """
-    return F.any(input_tensor, axis=_axis(axis), keepdims=keepdims)
-
-
-def reduce_all(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
-    """Logical and over ``axis`` (``tf.reduce_all``); see ``ef.all``.
-
-    >>> import eagerflow_core as ef
-    >>> ef.reduce_all(ef.constant([[True, False], [True, True]]), axis=1)
-    ef.Tensor([False,  True], shape=(2,), dtype=bool, device='cpu:0')
-    """
-    return F.all(input_tensor, axis=_axis(axis), keepdims=keepdims)
-
-
-def reduce_std(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
-    """Population standard deviation over ``axis`` (``tf.math.reduce_std``).
-
-    >>> import eagerflow_core as ef
-    >>> ef.math.reduce_std(ef.constant([1.0, 3.0]))
-    ef.Tensor(1., shape=(), dtype=float32, device='cpu:0')
-    """
-    return F.std(input_tensor, axis=_axis(axis), keepdims=keepdims)
-
-
-def reduce_variance(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
-    """Population variance over ``axis`` (``tf.math.reduce_variance``).
-
-    >>> import eagerflow_core as ef
-    >>> ef.math.reduce_variance(ef.constant([1.0, 3.0]))
-    ef.Tensor(1., shape=(), dtype=float32, device='cpu:0')
-    """
-    return F.var(input_tensor, axis=_axis(axis), keepdims=keepdims)
-
-
-def _axis(axis):
-    """TensorFlow takes a list (or a 1-D tensor) of axes where the standard takes a tuple."""
-    if axis is None or isinstance(axis, int):
-        return axis
-    return tuple(_ints(axis, "axis"))
-
-
-__all__ = [
-    "cumprod",
-    "cumsum",
-    "einsum",
-    "fill",
-    "pad",
-    "range",
-    "rank",
-    "reduce_all",
-    "reduce_any",
-    "reverse",
-    "shape",
-    "size",
-    "split",
-]
+__all__ = ["einsum", "pad"]
