@@ -1,4 +1,6 @@
-"""TensorFlow's array ops with kernels of their own: pad, einsum, math.top_k.
+"""TensorFlow's array ops with kernels of their own (pad, einsum, math.top_k), and some of
+their compositions (split, cumsum, cumprod, math.xlogy, math.divide_no_nan), which name the
+kernels they are built on so that a backend is checked on them too.
 
 Values are small integers (cast to the dtype under test, complex ones with an integer
 imaginary part), so sums of products are exact in every dtype and each backend's summation
@@ -17,7 +19,7 @@ import eagerflow_core as ef
 
 from ..._dtypes import float64
 from .. import strategies as st_ef
-from ._base import ALL, ErrorCase, OpInfo, Sample, kinds
+from ._base import ALL, ErrorCase, OpInfo, Sample, away, kinds, positive
 
 NUMERIC, REAL = kinds("iufc"), kinds("iuf")
 _F = np.float32
@@ -116,6 +118,75 @@ def _top_k_ref(x, k=1):
     return np.take_along_axis(x, idx, axis=-1), idx.astype(np.int32)
 
 
+# -- compositions -------------------------------------------------------------------------------
+
+@st.composite
+def _split_samples(draw, dtype, grad=False):
+    shape = draw(st_ef.shapes(1, 3, 1, 4), label="shape")
+    x = draw(st_ef.arrays(float64, shape, low=-3, high=3), label="x") if grad else \
+        _ints(draw, dtype, shape)
+    axis = draw(st.integers(-len(shape), len(shape) - 1), label="axis")
+    n = shape[axis]
+    if draw(st.booleans()):
+        parts = draw(st.sampled_from([d for d in range(1, n + 1) if n % d == 0]), label="count")
+    else:
+        cuts = sorted(draw(st.lists(st.integers(0, n), max_size=3), label="cuts"))
+        parts = [b - a for a, b in zip([0, *cuts], [*cuts, n])]
+        if draw(st.booleans()):
+            parts[draw(st.integers(0, len(parts) - 1))] = -1
+    return Sample((x, parts), {"axis": axis})
+
+
+def _split_ref(x, parts, axis=0):
+    n = x.shape[axis]
+    if isinstance(parts, int):
+        return tuple(np.split(x, parts, axis=axis))
+    sizes = [n - sum(p for p in parts if p != -1) if p == -1 else p for p in parts]
+    return tuple(np.split(x, np.cumsum(sizes)[:-1], axis=axis))
+
+
+@st.composite
+def _cumulative_samples(draw, dtype, grad=False):
+    shape = draw(st_ef.shapes(1, 3, 1, 4), label="shape")
+    x = draw(st_ef.arrays(float64, shape, low=-2, high=2), label="x") if grad else \
+        _ints(draw, dtype, shape)
+    return Sample((x,), {"axis": draw(st.integers(-len(shape), len(shape) - 1), label="axis"),
+                         "exclusive": draw(st.booleans(), label="exclusive"),
+                         "reverse": draw(st.booleans(), label="reverse")})
+
+
+def _cumulative_ref(fn, start):
+    def ref(x, axis=0, exclusive=False, reverse=False):
+        y = np.flip(x, axis) if reverse else x
+        out = fn(y, axis=axis, dtype=x.dtype)
+        if exclusive:
+            first = np.full_like(np.take(out, [0], axis=axis), start)
+            out = np.concatenate([first, np.delete(out, -1, axis=axis)], axis=axis)
+        return np.flip(out, axis) if reverse else out
+    return ref
+
+
+@st.composite
+def _where_zero_samples(draw, dtype, zero_arg, grad=False):
+    """Two broadcasting float arrays; argument ``zero_arg`` has zeros (where the op is 0), the
+    other is positive (a log's argument) - or, for the gradient, both are away from 0."""
+    s1, s2 = draw(st_ef.broadcastable_shapes(2, 0, 2, 1, 3))
+    if grad:  # x away from 0 (the op's switch); y positive for the log, away from 0 to divide
+        y = positive(float64, s2) if zero_arg == 0 else away(float64, s2)
+        return Sample((draw(away(float64, s1), label="x"), draw(y, label="y")))
+    pos = draw(st_ef.arrays(dtype, (s1, s2)[1 - zero_arg], low=0.25, high=4), label="positive")
+    zeros = _ints(draw, ef.int64, (s1, s2)[zero_arg], -1, 1).astype(dtype.numpy)
+    return Sample((zeros, pos) if zero_arg == 0 else (pos, zeros))
+
+
+def _xlogy_ref(x, y):
+    return np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y)))
+
+
+def _divide_no_nan_ref(x, y):
+    return np.where(y == 0, 0.0, x / np.where(y == 0, 1.0, y))
+
+
 INFOS = [
     OpInfo(name="pad", fn=ef.pad, ref=_pad_ref, dtypes=ALL, samples=_pad_samples,
            differentiable=True, grad_samples=partial(_pad_samples, grad=True),
@@ -158,4 +229,25 @@ INFOS = [
                              r"^math.top_k: .*complex64"),
                    ErrorCase((np.ones(3, _F),), {"k": 1.5}, "ArgumentTypeError",
                              r"^math.top_k: k must be an int"))),
+    OpInfo(name="split", fn=ef.split, ref=_split_ref, dtypes=ALL, samples=_split_samples,
+           kernels=("getitem",), differentiable=True,
+           grad_samples=partial(_split_samples, grad=True),
+           errors=(ErrorCase((np.ones((5, 2), _F), 2), {}, "ShapeError",
+                             r"^split: axis 0 of size 5 does not divide into 2"),
+                   ErrorCase((np.ones((5, 2), _F), [2, 2]), {}, "ShapeError",
+                             r"^split: sizes \[2, 2\] do not add up to 5"))),
+    OpInfo(name="cumsum", fn=ef.cumsum, ref=_cumulative_ref(np.cumsum, 0), dtypes=NUMERIC,
+           samples=_cumulative_samples, kernels=("cumulative_sum", "flip", "getitem"),
+           differentiable=True, grad_samples=partial(_cumulative_samples, grad=True)),
+    OpInfo(name="cumprod", fn=ef.cumprod, ref=_cumulative_ref(np.cumprod, 1), dtypes=NUMERIC,
+           samples=_cumulative_samples, kernels=("cumulative_prod", "flip", "getitem"),
+           differentiable=True, grad_samples=partial(_cumulative_samples, grad=True)),
+    OpInfo(name="math.xlogy", fn=ef.math.xlogy, ref=_xlogy_ref, dtypes=kinds("f"),
+           samples=partial(_where_zero_samples, zero_arg=0),
+           kernels=("equal", "where", "multiply", "log"), differentiable=True,
+           grad_samples=partial(_where_zero_samples, zero_arg=0, grad=True)),
+    OpInfo(name="math.divide_no_nan", fn=ef.math.divide_no_nan, ref=_divide_no_nan_ref,
+           dtypes=kinds("f"), samples=partial(_where_zero_samples, zero_arg=1),
+           kernels=("equal", "where", "divide"), differentiable=True,
+           grad_samples=partial(_where_zero_samples, zero_arg=1, grad=True)),
 ]
