@@ -21,6 +21,7 @@ from .nn import log_softmax as _log_softmax
 from .nn import logsumexp as _logsumexp
 from .nn import sigmoid, softplus
 from .nn import softmax as _softmax
+from .ops._tf_args import as_tensor as _as_tensor
 from .ops._tf_args import axis_arg as _axis
 from .ops.comparison import (
     equal,
@@ -153,7 +154,7 @@ def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
     >>> ef.math.reduce_euclidean_norm(ef.constant([3.0, 4.0]))
     ef.Tensor(5., shape=(), dtype=float32, device='cpu:0')
     """
-    x = input_tensor
+    x = _as_tensor("math.reduce_euclidean_norm", input_tensor)
     return sqrt(_sum(real(x * conj(x)) if x.dtype.kind == "c" else x * x, axis=_axis(axis),
                      keepdims=keepdims))
 
@@ -231,6 +232,7 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None):
     >>> ef.math.l2_normalize(ef.constant([3.0, 4.0]))
     ef.Tensor([0.6, 0.8], shape=(2,), dtype=float32, device='cpu:0')
     """
+    x = _as_tensor("math.l2_normalize", x)
     sq = real(x * conj(x)) if x.dtype.kind == "c" else square(x)
     return x * rsqrt(maximum(_sum(sq, axis=_axis(axis), keepdims=True), epsilon))
 

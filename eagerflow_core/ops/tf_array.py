@@ -255,8 +255,6 @@ def einsum(equation, *inputs, **kwargs) -> Tensor:
     bad = set(kwargs) - {"name", "optimize"}
     if bad:
         raise ArgumentTypeError(f"einsum: unexpected keyword argument(s) {sorted(bad)}")
-    if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
-        inputs = tuple(inputs[0])
     if not inputs:
         raise InvalidArgumentError("einsum: needs at least one operand")
     xs = [_tensor("einsum", x) for x in inputs]

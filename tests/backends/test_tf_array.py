@@ -143,8 +143,8 @@ def test_einsum_dtypes(device):
     assert h.dtype is ef.bfloat16 and h.tolist() == [[3.0, 3.0], [3.0, 3.0]]
     c = normal(2, 3) + 1j * normal(2, 3)
     assert_close(ef.einsum("ij->j", ef.asarray(c)), c.sum(0))
-    # one list of operands, as NumPy also takes them
-    assert ef.einsum("i,i->", [ef.ones(3), ef.ones(3)]).tolist() == 3.0
+    # a list is an operand (converted, as NumPy and TensorFlow do), not a list of operands
+    assert ef.einsum("ij->ji", [[1, 2]]).tolist() == [[1], [2]]
 
 
 @given(st.data())
@@ -381,3 +381,14 @@ def test_math_compositions_values_and_gradients(device):
     assert ef.math.add_n([ef.ones(2), ef.ones(2)]).tolist() == [2.0, 2.0]
     with pytest.raises(ef.InvalidArgumentError, match="^math.add_n: needs at least one"):
         ef.math.add_n([])
+
+
+def test_lists_convert_where_tensorflow_converts_them(device):
+    assert ef.pad([[1, 2]], [[0, 0], [1, 0]]).tolist() == [[0, 1, 2]]
+    assert [p.tolist() for p in ef.split([1, 2, 3, 4], 2)] == [[1, 2], [3, 4]]
+    assert ef.reverse([1, 2], [0]).tolist() == [2, 1] and ef.cumsum([1, 2]).tolist() == [1, 3]
+    assert ef.math.top_k([3, 1, 2], k=2).indices.tolist() == [0, 2]
+    assert_close(ef.math.l2_normalize([3.0, 4.0]), np.array([0.6, 0.8], np.float32))
+    assert ef.math.reduce_euclidean_norm([3.0, 4.0]).tolist() == 5.0
+    with pytest.raises(ef.ArgumentTypeError, match=r"^math.l2_normalize: expected a Tensor"):
+        ef.math.l2_normalize("3, 4")
