@@ -121,29 +121,31 @@ def run_case(name, calls, repeat, min_time):
 
 
 def table(rows):
-    head = ["case", *SIDES, "ef/numpy", "ef/numpy-opt", "ef/torch"]
-    lines = []
+    ratio_of = ("numpy", "numpy-opt", "torch")
+    out = [f"{'case':<28}" + "".join(f"{h:>11}" for h in SIDES)
+           + "".join(f"{'ef/' + k:>14}" for k in ratio_of)]
     for row in rows:
         sec = row["seconds"]
-        ratios = [f"{sec['eagerflow'] / sec[k]:.2f}" if k in sec else "-"
-                  for k in ("numpy", "numpy-opt", "torch")]
-        lines.append([row["case"], *(_fmt_time(sec.get(k)) for k in SIDES), *ratios])
-    widths = [max(len(str(r[i])) for r in [head, *lines]) for i in range(len(head))]
+        out.append(f"{row['case']:<28}" + "".join(f"{_fmt_time(sec.get(k)):>11}" for k in SIDES)
+                   + "".join(f"{sec['eagerflow'] / sec[k]:>14.2f}" if k in sec else f"{'-':>14}"
+                             for k in ratio_of))
+    return "\n".join(out)
 
-    def fmt(r):
-        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                         for i, (c, w) in enumerate(zip(r, widths)))
-    return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *map(fmt, lines)])
+
+def _torch(args):
+    """PyTorch with ``args.threads`` threads, or None (left out, or not installed)."""
+    if args.no_torch:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(args.threads)
+    return torch
 
 
 def main(args):
-    torch = None
-    if not args.no_torch:
-        try:
-            import torch
-            torch.set_num_threads(args.threads)
-        except ImportError:
-            pass
+    torch = _torch(args)
     pools = limit_threads(args.threads)  # noqa: F841  (the limits hold while it lives)
     print(f"eagerflow {ef.__version__} (NumPy backend), numpy {np.__version__}, torch "
           f"{torch.__version__ if torch else '-'}; Python {platform.python_version()}, "
