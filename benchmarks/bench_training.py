@@ -12,8 +12,8 @@ PyTorch 2.13 (CPU), measured in the same run (issue #7's "Must show").
             channels-last (its default, TensorFlow's), PyTorch channels-first (its default):
             each the way its users write it.
 (c) memory: peak resident memory of a process that trains the MLP for 50 steps, each library
-            in a fresh child process (``ru_maxrss``), and the rise above the process after
-            imports and data.
+            in a fresh child process (``VmHWM``), and its rise above the process after the
+            library's import.
 (d) flat:   a 10,000-step training loop (a 64-64-10 MLP, batch 32, Adam) in a child process:
             resident memory after 1,000 steps and after 10,000 (flat: no growth per step).
 (e) digits: the digits demo's time per epoch (``docs/examples/train_digits.py --epochs 2``).
@@ -210,8 +210,13 @@ def _rss_mib():
 
 
 def _peak_mib():
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: a child started by fork + exec keeps the parent's ru_maxrss (the
+    # parent here holds both libraries and their models), while exec starts a new VmHWM.
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def child(kind):
@@ -228,13 +233,14 @@ def child(kind):
                 marks[i] = _rss_mib()
         print(json.dumps(marks))
         return
-    base = _rss_mib()
     if kind == "memory-ef":
+        base = _rss_mib()  # after the imports: the rise is the model, the data and training
         ef.random.set_seed(0)
         model = ef_mlp()
         step = ef_step(model, optimizers.SGD(LR), ef.asarray(x), ef.asarray(y))
     else:
         import torch
+        base = _rss_mib()
         torch.set_num_threads(ARGS.threads)
         model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(),
                                     torch.nn.Linear(512, 512), torch.nn.ReLU(),
@@ -242,7 +248,8 @@ def child(kind):
         step = torch_step(torch, model, torch.from_numpy(x), torch.from_numpy(y))
     for _ in range(50):
         step()
-    print(json.dumps({"peak": _peak_mib(), "rise": _peak_mib() - base}))
+    peak = _peak_mib()
+    print(json.dumps({"peak": peak, "rise": peak - base}))
 
 
 def _run_child(kind):
