@@ -337,6 +337,44 @@ def _call_uniform(op, inputs, params, dev, dt):
     return _results(op, raw, out_dtype, inputs, params, dev)
 
 
+def call_full(op, x, full_params):
+    """A reduction over every axis of a plain tensor (``ef.sum(loss)`` at the end of every
+    step): the op's plan for (device, dtype) is kept under its own key, so the call is one
+    lookup, the kernel and the wrap. Anything unusual (an interpreter, kernel checks, no plan
+    yet, a result of another type) takes the general path, which makes the plan.
+    ``full_params(dtype)`` gives the op's params, made only when needed."""
+    if state.interp is None and not checks.on:
+        dev = x._device
+        plan = op.plans.get((_FULL, dev, x._dtype))
+        if plan is not None:
+            kern, kparams, out_dtype, native = plan
+            if dev.kernels.get(op.name) is kern:
+                try:
+                    raw = kern(x._data, **kparams)
+                except Exception as exc:
+                    raise E.failure(op, exc, (x,), full_params(x._dtype), dev) from None
+                if type(raw) is dev.array_type and raw.dtype is native:
+                    out = object.__new__(Tensor)
+                    out._data = raw
+                    out._dtype = out_dtype
+                    out._device = dev
+                    out._tid = 0
+                    return out
+                return _results(op, raw, out_dtype, (x,), full_params(x._dtype), dev)
+        params = full_params(x._dtype)
+        out = call(op, (x,), params)
+        kern = dev.kernels.get(op.name)
+        if kern is not None and not op.posparams and type(out) is Tensor \
+                and len(op.plans) < _PLANS_PER_OP:
+            kparams = _kernel_params(op, dev, params)[1]
+            op.plans[(_FULL, dev, x._dtype)] = (kern, kparams, out._dtype, dev.native[out._dtype])
+        return out
+    return call(op, (x,), full_params(x._dtype))
+
+
+_FULL = object()  # the plan key's mark of call_full
+
+
 _PLANS_PER_OP = 512  # a bound: ops called with ever-new params (reshape's shapes) stop adding
 
 

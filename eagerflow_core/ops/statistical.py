@@ -10,7 +10,7 @@ reduce_* aliases call the functions below, so they need no rules of their own.
 
 from __future__ import annotations
 
-from .._dispatch import as_tensor_arg, call
+from .._dispatch import as_tensor_arg, call, call_full
 from .._dtypes import ALL_DTYPES, as_dtype, default_float
 from .._errors import AxisError, EagerflowError, InvalidArgumentError, ShapeError
 from .._registry import F, defjvp, defop, defvjp
@@ -101,10 +101,17 @@ def sum(x, /, *, axis=None, dtype=None, keepdims=False) -> Tensor:
     >>> ef.sum(ef.constant([[1, 2], [3, 4]]), axis=0)
     ef.Tensor([4, 6], shape=(2,), dtype=int64, device='cpu:0')
     """
-    if dtype is None and type(x) is Tensor and type(axis) is not list:  # the common call
-        return call(sum_op, (x,), {"axis": axis, "dtype": _SUM_DTYPES.get(x._dtype),
-                                   "keepdims": keepdims})
+    if dtype is None and type(x) is Tensor:  # the common calls
+        if axis is None and not keepdims:
+            return call_full(sum_op, x, _sum_all)
+        if type(axis) is not list:
+            return call(sum_op, (x,), {"axis": axis, "dtype": _SUM_DTYPES.get(x._dtype),
+                                       "keepdims": keepdims})
     return _reduce_with_dtype(sum_op, x, axis, dtype, keepdims)
+
+
+def _sum_all(dt):
+    return {"axis": None, "dtype": _SUM_DTYPES.get(dt), "keepdims": False}
 
 
 @public(prod_op)
