@@ -316,12 +316,13 @@ def _call_uniform(op, inputs, params, dev, dt):
     elif kern is None:
         return _finish(op, inputs, inputs, params, dev, plan[2])
     pos, kparams, out_dtype = plan
-    if len(inputs) == 1:
-        raws = [inputs[0]._data]
-    else:
-        raws = [t._data for t in inputs]
     try:
-        raw = kern(*raws, *pos, **kparams)
+        if params:
+            raw = kern(*[t._data for t in inputs], *pos, **kparams)
+        elif len(inputs) == 2:  # matmul, vecdot...: no list, no argument unpacking
+            raw = kern(inputs[0]._data, inputs[1]._data)
+        else:
+            raw = kern(*[t._data for t in inputs])
     except Exception as exc:
         raise E.failure(op, exc, inputs, params, dev) from None
     if type(raw) is dev.array_type and type(out_dtype) is not tuple:
@@ -345,7 +346,7 @@ def call_full(op, x, full_params):
     ``full_params(dtype)`` gives the op's params, made only when needed."""
     if state.interp is None and not checks.on:
         dev = x._device
-        plan = op.plans.get((_FULL, dev, x._dtype))
+        plan = op.plans.get((_FULL, id(dev), x._dtype))
         if plan is not None:
             kern, kparams, out_dtype, native = plan
             if dev.kernels.get(op.name) is kern:
@@ -367,7 +368,7 @@ def call_full(op, x, full_params):
         if kern is not None and not op.posparams and type(out) is Tensor \
                 and len(op.plans) < _PLANS_PER_OP:
             kparams = _kernel_params(op, dev, params)[1]
-            op.plans[(_FULL, dev, x._dtype)] = (kern, kparams, out._dtype, dev.native[out._dtype])
+            op.plans[(_FULL, id(dev), x._dtype)] = (kern, kparams, out._dtype, dev.native[out._dtype])
         return out
     return call(op, (x,), full_params(x._dtype))
 
