@@ -17,6 +17,12 @@ _FAMILIES = (_elementwise, _reductions, _linalg, _manipulation, _indexing, _rand
 
 
 def _astype(x, dtype, /, *, copy=True, device=None):
+    # NaN, inf and out-of-range floats cast to an integer give an unspecified value, silently,
+    # as in PyTorch and TensorFlow (docs/errors.md); NumPy's RuntimeWarning would reach the
+    # user from the core's dispatch with no op name (issue #9).
+    if x.dtype.kind in "fc" and np.dtype(dtype).kind in "iu":
+        with np.errstate(invalid="ignore", over="ignore"):
+            return x.astype(dtype, copy=copy)
     return x.astype(dtype, copy=copy)  # the method is faster than np.astype's checks
 
 
