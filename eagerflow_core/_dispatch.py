@@ -340,7 +340,8 @@ _PLANS_PER_OP = 512  # a bound: ops called with ever-new params (reshape's shape
 def _forget_plans():
     # A reload may bring other kernels, and a freed device's id may be reused by a new one.
     for op in OPS.values():
-        op.plans.clear()
+        if op.plans is not None:
+            op.plans.clear()
 
 
 loader.on_reload.append(_forget_plans)
