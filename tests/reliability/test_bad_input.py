@@ -31,3 +31,34 @@ def test_casting_nan_under_a_compiled_function_gives_no_warning():
         warnings.simplefilter("error")
         out = cast(ef.constant([float("nan"), 1.0]))
     assert out.numpy()[1] == 2
+
+
+_NAMES = ("bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float16, bfloat16, "
+          "float32, float64, complex64, complex128")
+
+
+@pytest.mark.parametrize("call, op", [
+    (lambda: ef.astype(ef.ones(2), "float128"), "astype"),
+    (lambda: ef.ones(2).astype("float128"), "astype"),
+    (lambda: ef.zeros(2, dtype="float128"), "zeros"),
+    (lambda: ef.full(2, 1.0, dtype="float128"), "full"),
+    (lambda: ef.asarray([1.0], dtype="float128"), "asarray"),
+    (lambda: ef.arange(3, dtype=np.float128 if hasattr(np, "float128") else "f16"), "arange"),
+    (lambda: ef.finfo("float128"), "finfo"),
+    (lambda: ef.isdtype("float128", "real floating"), "isdtype"),
+])
+def test_an_unknown_dtype_names_the_op_and_the_valid_names(call, op):
+    with pytest.raises(ef.DTypeError) as err:
+        call()
+    assert str(err.value).startswith(f"{op}: ")
+    assert "is not a dtype eagerflow knows" in str(err.value)
+    assert str(err.value).endswith(f"use one of: {_NAMES}")
+
+
+def test_astype_to_none_is_refused_not_float64():
+    # NumPy reads dtype=None as float64; a forgotten dtype must not become a silent cast.
+    with pytest.raises(ef.DTypeError, match=r"^astype: a dtype is required, not None; use one "
+                                            r"of: bool, int8"):
+        ef.astype(ef.ones(2, dtype=ef.int32), None)
+    with pytest.raises(TypeError, match="^astype: a dtype is required"):
+        ef.ones(2).astype(None)
