@@ -62,3 +62,61 @@ def test_astype_to_none_is_refused_not_float64():
         ef.astype(ef.ones(2, dtype=ef.int32), None)
     with pytest.raises(TypeError, match="^astype: a dtype is required"):
         ef.ones(2).astype(None)
+
+
+# -- messages name the call the user made, not the conversion inside it ------------------------
+
+@pytest.mark.parametrize("call, op", [
+    (lambda v, vi: v.assign_add("x"), "assign_add"),
+    (lambda v, vi: v.assign_sub(np.array(["a", "b"])), "assign_sub"),
+    (lambda v, vi: v.assign([[1.0, 2.0], [3.0]]), "assign"),
+    (lambda v, vi: ef.Variable("abc"), "Variable"),
+    (lambda v, vi: ef.Variable([1.0], dtype="float128"), "Variable"),
+])
+def test_variable_messages_name_the_method(call, op):
+    v, vi = ef.Variable(ef.ones(2), name="w"), ef.Variable(ef.ones(2, dtype=ef.int32), name="i")
+    with pytest.raises(ef.EagerflowError) as err:
+        call(v, vi)
+    assert str(err.value).startswith(f"{op}: "), str(err.value)
+    assert "asarray" not in str(err.value) and "constant" not in str(err.value)
+
+
+@pytest.mark.parametrize("how", ["assign_add", "assign_sub", "assign"])
+def test_an_integer_that_does_not_fit_an_int_variable_is_refused_not_wrapped(how):
+    # NumPy's cast wraps 2**40 round to 0 in int32: the update was silently lost.
+    vi = ef.Variable(ef.ones(2, dtype=ef.int32), name="i")
+    with pytest.raises(ef.InvalidArgumentError, match=rf"^{how}: the value 1099511627776 does "
+                                                      r"not fit Variable 'i' of dtype int32 "
+                                                      r"\(range -2147483648..2147483647\)"):
+        getattr(vi, how)([2**40, 1])
+    np.testing.assert_array_equal(vi.numpy(), [1, 1])
+    getattr(vi, how)([3, 3])  # values that fit still convert
+    np.testing.assert_array_equal(vi.numpy(), {"assign_add": [4, 4], "assign_sub": [-2, -2],
+                                               "assign": [3, 3]}[how])
+
+
+def test_a_python_int_out_of_range_says_so_once():
+    with pytest.raises(ef.InvalidArgumentError) as err:
+        ef.asarray(2**40, dtype=ef.int32)
+    assert str(err.value) == ("asarray: the Python int 1099511627776 does not fit int32 "
+                              "(range -2147483648..2147483647)")
+
+
+@pytest.mark.parametrize("seed", ["a", np.array(["a", "b"])])
+def test_bad_output_gradients_name_gradient(seed):
+    x = ef.ones(2)
+    with ef.GradientTape() as tape:
+        tape.watch(x)
+        y = x * 2.0
+    with pytest.raises(ef.EagerflowError, match=r"^gradient: output_gradients: "):
+        tape.gradient(y, x, output_gradients=seed)
+
+
+@pytest.mark.parametrize("method", ["jacobian", "batch_jacobian"])
+def test_tape_jacobian_of_a_non_tensor_names_jacobian(method):
+    x = ef.ones((2, 2))
+    with ef.GradientTape() as tape:
+        tape.watch(x)
+    with pytest.raises(ef.InvalidArgumentError, match=rf"^{method}: the target must be one "
+                                                      r"tensor, got str"):
+        getattr(tape, method)("y", x)
