@@ -120,3 +120,35 @@ def test_tape_jacobian_of_a_non_tensor_names_jacobian(method):
     with pytest.raises(ef.InvalidArgumentError, match=rf"^{method}: the target must be one "
                                                       r"tensor, got str"):
         getattr(tape, method)("y", x)
+
+
+# -- function transforms given functions that do not return tensors -------------------------
+
+_TRANSFORMS = {
+    "jacobian": lambda f: ef.jacobian(f)(ef.ones(2)),
+    "jvp": lambda f: ef.jvp(f, (ef.ones(2),), (ef.ones(2),)),
+    "vjp": lambda f: ef.vjp(f, ef.ones(2)),
+}
+
+
+@pytest.mark.parametrize("name", list(_TRANSFORMS))
+@pytest.mark.parametrize("result", ["x", None, 3.0, ("tensor", "x")])
+def test_a_transform_of_a_function_returning_no_tensor_names_the_transform(name, result):
+    f = (lambda v: (v, "x")) if result == ("tensor", "x") else (lambda v: result)
+    with pytest.raises(ef.InvalidArgumentError) as err:
+        _TRANSFORMS[name](f)
+    msg = str(err.value)
+    assert msg.startswith(f"{name}: ")
+    kind = "str" if isinstance(result, tuple) else type(result).__name__
+    assert f"f returned a {kind}; it must return a tensor or a tuple/list/dict of tensors" in msg
+
+
+def test_jacobian_refuses_argnums_that_are_not_ints():
+    # ef.jacobian(f, x) (x where argnums goes) used to return a function that failed later.
+    with pytest.raises(ef.InvalidArgumentError, match=r"^jacobian: argnums must be an int or a "
+                                                      r"tuple of ints, got Tensor"):
+        ef.jacobian(lambda v: v, ef.ones(2))
+    with pytest.raises(ef.InvalidArgumentError, match=r"^jacobian: argnums=1 but f got 1 "):
+        ef.jacobian(lambda v: v, argnums=1)(ef.ones(2))
+    np.testing.assert_array_equal(ef.jacobian(lambda a, b: a * b, argnums=-1)(
+        ef.constant([1.0, 2.0]), ef.constant([3.0, 4.0])).numpy(), np.diag([1.0, 2.0]))
