@@ -152,3 +152,25 @@ def test_jacobian_refuses_argnums_that_are_not_ints():
         ef.jacobian(lambda v: v, argnums=1)(ef.ones(2))
     np.testing.assert_array_equal(ef.jacobian(lambda a, b: a * b, argnums=-1)(
         ef.constant([1.0, 2.0]), ef.constant([3.0, 4.0])).numpy(), np.diag([1.0, 2.0]))
+
+
+# -- ef.Tensor is not a constructor ------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [([1, 2],), (), (np.ones(2),), ([1.0],)])
+def test_calling_the_tensor_class_points_to_constant_and_asarray(args):
+    with pytest.raises(TypeError) as err:
+        ef.Tensor(*args)
+    assert isinstance(err.value, ef.ArgumentTypeError)
+    assert str(err.value) == ("Tensor: ef.Tensor(...) is not a constructor; make a tensor with "
+                              "ef.constant(value) or ef.asarray(value)")
+
+
+def test_tensors_still_construct_copy_and_pickle():
+    import copy
+    import pickle
+    t = ef.constant([1.0, 2.0]) * 2.0  # made by dispatch (object.__new__(Tensor))
+    for back in (pickle.loads(pickle.dumps(t)), copy.copy(t), copy.deepcopy(t)):
+        assert type(back) is ef.Tensor and back.dtype is ef.float32
+        np.testing.assert_array_equal(back.numpy(), [2.0, 4.0])
+    from eagerflow_core._abstract import _Abstract
+    assert _Abstract((2, 3), ef.float32).shape == (2, 3)  # a subclass constructs as usual
