@@ -128,6 +128,8 @@ class GradientTape:
 
     def _record(self, op, inputs, params, out):
         outs = out if type(out) is tuple else (out,)
+        if not outs:  # an op with no outputs: nothing can depend on it
+            return
         if op.vjp is None:
             why = _WHY.get(op.name) or (f"op {op.name!r} has no gradient" if not op.differentiable
                                         else f"op {op.name!r} has no gradient rule yet")
