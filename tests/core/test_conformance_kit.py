@@ -1,0 +1,104 @@
+"""The conformance kit as a third-party backend author meets it (issue #9, item 10): error
+checks that compare the error class and the op name, not NumPy's wording; the fast profile
+with progress lines; the native-dtype check; array types given as abstract base classes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import eagerflow_core as ef
+from eagerflow_core.plugins import (
+    ArrayAPIBackend,
+    hookimpl,
+    kernels_from_namespace,
+    register_plugin,
+    unregister_plugin,
+)
+from eagerflow_core.testing import conformance
+from eagerflow_core.testing.opdb import ErrorCase, OpInfo, Sample
+
+
+def _cholesky_in_other_words(x, upper=False):
+    # Another library's wording of the same failure (JAX: "Matrix is not positive definite"
+    # comes back as NaN, LAPACK-free kernels say it their way).
+    if np.any(np.linalg.eigvalsh(x) <= 0):
+        raise np.linalg.LinAlgError("the leading minor of order 2 is not > 0")
+    return np.linalg.cholesky(x)
+
+
+class Worded(ArrayAPIBackend):
+    """A correct NumPy-based backend whose cholesky words its error differently."""
+
+    name = device_type = "wordkit"
+    priority, namespace, array_type = -100, np, np.ndarray
+
+    def kernels(self):
+        table = kernels_from_namespace(np)
+        table["linalg.cholesky"] = _cholesky_in_other_words
+        return table
+
+    def coerce(self, raw):
+        return np.asarray(raw)
+
+
+def _plugin(cls):
+    class Plugin:
+        @hookimpl
+        def eagerflow_backend(self):
+            return cls()
+    return Plugin()
+
+
+KITS = (Worded,)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kits():
+    for cls in KITS:
+        register_plugin(_plugin(cls), cls.name)
+    try:
+        yield
+    finally:
+        for cls in KITS:
+            unregister_plugin(cls.name)
+
+
+def _only(report, check):
+    found = [r for r in report.results if r.check == check]
+    assert len(found) == 1, report.results
+    return found[0]
+
+
+# -- (b) errors: the class and the op name, not the reference backend's wording ----------------
+
+def test_an_error_worded_by_another_backend_passes_the_error_check():
+    report = conformance.run("wordkit", ops=["linalg.cholesky"], checks=("errors",))
+    row = _only(report, "errors")
+    assert row.status == "pass", row.message
+    with pytest.raises(ef.InvalidArgumentError) as err:  # the user still learns what happened
+        ef.linalg.cholesky(-ef.eye(2, device="wordkit"))
+    assert str(err.value).startswith("linalg.cholesky: ")
+    assert "the leading minor of order 2 is not > 0" in str(err.value)
+
+
+def test_the_reference_backend_is_still_held_to_the_wording():
+    case = ErrorCase((np.ones((2, 3), np.float32), np.ones((4,), np.float32)),
+                     exc_type_name="ShapeError", match="no such words")
+    info = OpInfo("add", ef.add, np.add, ("float32",), lambda dt: None, errors=(case,))
+    assert _only(conformance.run("numpy", opdb={"add": info}, checks=("errors",)),
+                 "errors").status == "fail"
+    assert _only(conformance.run("wordkit", opdb={"add": info}, checks=("errors",)),
+                 "errors").status == "pass"
+
+
+def test_an_error_without_the_op_name_fails_on_any_backend():
+    def nameless(x):
+        raise ef.ShapeError("shapes do not fit")  # says nothing of which op
+    case = ErrorCase((np.ones(2, np.float32),), exc_type_name="ShapeError")
+    info = OpInfo("negative", nameless, np.negative, ("float32",), lambda dt: None,
+                  errors=(case,))
+    row = _only(conformance.run("wordkit", opdb={"negative": info}, checks=("errors",)),
+                "errors")
+    assert row.status == "fail"
+    assert "does not start with the op's name ('negative': ...)" in row.message
