@@ -102,3 +102,50 @@ def test_an_error_without_the_op_name_fails_on_any_backend():
                 "errors")
     assert row.status == "fail"
     assert "does not start with the op's name ('negative': ...)" in row.message
+
+
+# -- (a) the fast profile, progress lines without a terminal, caches released between ops -----
+
+def test_the_fast_profile_draws_three_examples_and_reports_it():
+    report = conformance.run("numpy", ops=["add"], dtypes=["float64"], profile="fast",
+                             progress=False)
+    assert report.ok and report.settings["max_examples"] == 3
+    assert report.settings["profile"] == "fast"
+    assert conformance.run("numpy", ops=["add"], dtypes=["int32"], profile="fast",
+                           max_examples=1, progress=False).settings["max_examples"] == 1
+    with pytest.raises(ef.InvalidArgumentError, match="unknown profile 'quick'; choose from "
+                                                      "fast, full"):
+        conformance.run("numpy", profile="quick")
+
+
+def test_progress_lines_go_to_stderr_one_per_family_with_failures_so_far(capsys):
+    from eagerflow_core._registry import OPS
+    ops = ["add", "negative", "sum", "prod", "reshape"]  # three families
+    report = conformance.run("numpy", ops=ops, dtypes=["float32"], profile="fast",
+                             progress="lines")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert report.ok
+    families = [OPS[n].family for n in ops]
+    assert len(err) == len(dict.fromkeys(families))  # one line per family, in order
+    assert err[0].startswith(f"conformance numpy: 2/5 ops, through {families[0]} (negative): "
+                             "0 failing so far [")
+    assert err[1].startswith("conformance numpy: 4/5 ops, through statistical (prod): ")
+    assert err[-1].startswith("conformance numpy: 5/5 ops, through manipulation (reshape)")
+
+
+def test_each_ops_plans_are_released_after_its_checks():
+    from eagerflow_core._registry import OPS
+    conformance.run("numpy", ops=["linalg.det"], dtypes=["float32"], profile="fast",
+                    progress=False)
+    assert not OPS["linalg.det"].plans
+
+
+def test_the_cli_fast_profile_prints_progress_lines_into_a_pipe():
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "eagerflow_core.cli", "conformance",
+                           "--backend", "numpy", "--profile", "fast", "--ops", "add", "exp",
+                           "--dtypes", "float32"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "conformance numpy: 2/2 ops, through elementwise (exp): 0 failing so far" in done.stderr
+    assert "max_examples 3" in done.stdout and "profile fast" in done.stdout
