@@ -13,6 +13,8 @@ the runner draws calls with hypothesis and checks, on the backend's device:
   backend, with a message that starts with the op's name; the wording after it is the
   backend's own (only the reference backend is held to the op database's ``match``). These
   calls fix their own dtypes: their dtype column reads ``any``;
+- ``dtypes`` (once per run, a row only where it fails): each native dtype of the backend is
+  what its arrays report, so the core's lookups by an array's dtype find it;
 - ``special``: the standard's special cases of an elementwise op (``OpInfo.edge_cases``: its
   "Special cases" table, as ``opdb/_special_cases.py`` writes it down), compared exactly: NaN
   equals NaN, zeros have the stated sign; each case that differs is named with what came out.
@@ -471,6 +473,42 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + " ..."
 
 
+# -- the backend's dtype table ---------------------------------------------------------------------
+
+def native_dtype_failures(target) -> list[Result]:
+    """A failing Result for each dtype whose native spelling does not find its way back: the
+    core looks an array's ``.dtype`` up in the backend's ``native_dtypes()`` (``from_native``),
+    and a namespace's scalar type (``jax.numpy.float32``, ``numpy.float32``) compares equal to
+    the dtype object arrays carry but does not hash like it, so every lookup misses and the
+    core guesses (gradients of gathers with repeated indices came out wrong, issue #9). Checked
+    on a real array of each dtype; passing dtypes add no row."""
+    dev = target.device
+    rec = dev.backend
+    out = []
+    for dt, native in dev.native.items():
+        try:
+            raw = rec.backend.from_host(np.zeros(2, dtype=dt.numpy), dev.index)
+            have = raw.dtype
+        except Exception as exc:  # noqa: BLE001  (the finding)
+            out.append(Result("native_dtypes", dt.name, "dtypes", "fail",
+                              f"native_dtypes [{dt.name}]: from_host of a {dt.name} array "
+                              f"{_raised(exc)}"))
+            continue
+        found = rec.from_native.get(have)
+        if found is dt:
+            continue
+        why = (f"its arrays report {have!r}, which is not a key of native_dtypes() "
+               f"(native_dtypes()[{dt.name!r}] is {native!r}, of type {type(native).__name__})"
+               if found is None else f"its arrays report {have!r}, which native_dtypes() maps "
+               f"to {found.name}")
+        out.append(Result("native_dtypes", dt.name, "dtypes", "fail",
+                          f"native_dtypes [{dt.name}]: backend {target.name!r}: {why}; the "
+                          f"core's lookups by an array's dtype miss. Give the dtype objects "
+                          f"arrays carry (xp.empty(0, dtype=native).dtype; ArrayAPIBackend "
+                          f"does this)"))
+    return out
+
+
 # -- planning ------------------------------------------------------------------------------------
 
 def plan(target: Target, opdb, ops=None, dtypes=None):
@@ -590,7 +628,7 @@ def run(backend: str, *, ops=None, dtypes=None, checks=CHECKS, strict=False, max
     report = Report(backend, str(target.device), strict=strict, notes=target.notes,
                     settings=settings)
     rows, skipped = plan(target, opdb, ops, dtypes)
-    report.results += skipped
+    report.results += native_dtype_failures(target) + skipped
     bar = _bar(rows, progress)
     lines = None
     if bar is None and progress in ("lines", "auto"):

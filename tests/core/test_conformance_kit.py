@@ -149,3 +149,39 @@ def test_the_cli_fast_profile_prints_progress_lines_into_a_pipe():
     assert done.returncode == 0, done.stderr
     assert "conformance numpy: 2/2 ops, through elementwise (exp): 0 failing so far" in done.stderr
     assert "max_examples 3" in done.stdout and "profile fast" in done.stdout
+
+
+# -- (c) native dtypes that arrays do not report fail loudly ---------------------------------
+
+class ScalarTyped(Worded):
+    """Native dtypes spelt as scalar types (``getattr(xp, name)``, as JAX's namespace gives
+    them) and not normalised: equal to the arrays' dtypes, but not the same dict keys."""
+
+    name = device_type = "scalarkit"
+
+    def native_dtypes(self):
+        return {n: getattr(np, n) for n in ("bool", "int32", "int64", "float32", "float64")}
+
+
+KITS += (ScalarTyped,)
+
+
+def test_native_dtypes_given_as_scalar_types_fail_the_dtype_check():
+    report = conformance.run("scalarkit", ops=["add"], dtypes=["float32"], profile="fast",
+                             progress=False)
+    bad = [r for r in report.results if r.check == "dtypes"]
+    assert not report.ok
+    assert sorted(r.dtype for r in bad) == ["bool", "float32", "float64", "int32", "int64"]
+    f32 = next(r for r in bad if r.dtype == "float32")
+    assert f32.status == "fail" and f32.op == "native_dtypes"
+    assert ("native_dtypes [float32]: backend 'scalarkit': its arrays report dtype('float32'), "
+            "which is not a key of native_dtypes() (native_dtypes()['float32'] is <class "
+            "'numpy.float32'>, of type type)") in f32.message
+    assert "ArrayAPIBackend does this" in f32.message
+    assert "native_dtypes [float32]" in report.summary()
+
+
+def test_the_kits_normalised_dtypes_pass_and_add_no_row():
+    report = conformance.run("wordkit", ops=["add"], dtypes=["float32"], profile="fast",
+                             progress=False)
+    assert report.ok and not [r for r in report.results if r.check == "dtypes"]
