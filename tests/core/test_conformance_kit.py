@@ -4,6 +4,9 @@ with progress lines; the native-dtype check; array types given as abstract base 
 
 from __future__ import annotations
 
+import abc
+import warnings
+
 import numpy as np
 import pytest
 
@@ -185,3 +188,53 @@ def test_the_kits_normalised_dtypes_pass_and_add_no_row():
     report = conformance.run("wordkit", ops=["add"], dtypes=["float32"], profile="fast",
                              progress=False)
     assert report.ok and not [r for r in report.results if r.check == "dtypes"]
+
+
+# -- (d) array_type given as an abstract base class ------------------------------------------
+
+class _ArrayBase(abc.ABC):
+    """An abstract array class, as jax.Array is to jaxlib's ArrayImpl."""
+
+
+_ArrayBase.register(np.ndarray)
+
+
+class AbstractTyped(Worded):
+    """array_type = an abstract base of the arrays: every result used to be coerced."""
+
+    name = device_type = "abckit"
+    array_type = _ArrayBase
+    coerced = 0
+
+    def coerce(self, raw):
+        AbstractTyped.coerced += 1
+        return np.asarray(raw)
+
+
+KITS += (AbstractTyped,)
+
+
+def test_an_abstract_array_type_is_accepted_and_warned_about_once(recwarn):
+    from eagerflow_core.plugins import loader
+    loader.reload_plugins()
+    with pytest.warns(ef.PluginWarning, match=r"backend 'abckit' declares array_type "
+                                              r".*_ArrayBase, a base class of its arrays "
+                                              r"\(numpy.ndarray\): every op result takes the "
+                                              r"slow path; set array_type = ndarray"):
+        x = ef.ones(3, device="abckit")
+    AbstractTyped.coerced = 0
+    y = ef.exp(x) + x * 2.0
+    assert AbstractTyped.coerced == 0  # the subclass is taken as it is, not converted
+    z = ef.sum(y)  # NumPy's sum gives a scalar: that one is coerced, as on any backend
+    np.testing.assert_allclose(z.numpy(), 3 * (np.e + 2), rtol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ef.ones(2, device="abckit")  # once, at load
+
+
+def test_a_concrete_array_type_is_not_warned_about():
+    from eagerflow_core.plugins import loader
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ef.PluginWarning)
+        loader.reload_plugins()
+        ef.ones(2, device="wordkit") + 1.0
