@@ -5,21 +5,20 @@ with progress lines; the native-dtype check; array types given as abstract base 
 from __future__ import annotations
 
 import abc
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import eagerflow_core as ef
-from eagerflow_core.plugins import (
-    ArrayAPIBackend,
-    hookimpl,
-    kernels_from_namespace,
-    register_plugin,
-    unregister_plugin,
-)
+from eagerflow_core.plugins import ArrayAPIBackend, kernels_from_namespace
 from eagerflow_core.testing import conformance
-from eagerflow_core.testing.opdb import ErrorCase, OpInfo, Sample
+from eagerflow_core.testing.opdb import ErrorCase, OpInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
+import plugin_harness as H  # noqa: E402
 
 
 def _cholesky_in_other_words(x, upper=False):
@@ -45,26 +44,14 @@ class Worded(ArrayAPIBackend):
         return np.asarray(raw)
 
 
-def _plugin(cls):
-    class Plugin:
-        @hookimpl
-        def eagerflow_backend(self):
-            return cls()
-    return Plugin()
-
-
 KITS = (Worded,)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def kits():
-    for cls in KITS:
-        register_plugin(_plugin(cls), cls.name)
-    try:
+    # The harness puts the loader's and the default device's state back afterwards.
+    with H.registered(**{cls.name: H.plugin_of(cls) for cls in KITS}):
         yield
-    finally:
-        for cls in KITS:
-            unregister_plugin(cls.name)
 
 
 def _only(report, check):
@@ -214,9 +201,7 @@ class AbstractTyped(Worded):
 KITS += (AbstractTyped,)
 
 
-def test_an_abstract_array_type_is_accepted_and_warned_about_once(recwarn):
-    from eagerflow_core.plugins import loader
-    loader.reload_plugins()
+def test_an_abstract_array_type_is_accepted_and_warned_about_once():
     with pytest.warns(ef.PluginWarning, match=r"backend 'abckit' declares array_type "
                                               r".*_ArrayBase, a base class of its arrays "
                                               r"\(numpy.ndarray\): every op result takes the "
@@ -233,8 +218,9 @@ def test_an_abstract_array_type_is_accepted_and_warned_about_once(recwarn):
 
 
 def test_a_concrete_array_type_is_not_warned_about():
-    from eagerflow_core.plugins import loader
+    from eagerflow_core.plugins.loader import _check_array_type
     with warnings.catch_warnings():
         warnings.simplefilter("error", ef.PluginWarning)
-        loader.reload_plugins()
-        ef.ones(2, device="wordkit") + 1.0
+        _check_array_type("wordkit", Worded())
+    with pytest.warns(ef.PluginWarning, match="'abckit' declares array_type"):
+        _check_array_type("abckit", AbstractTyped())
