@@ -22,7 +22,7 @@ def _astype(x, dtype, /, *, copy=True, device=None):
     # user from the core's dispatch with no op name (issue #9).
     kind = dtype.kind if type(dtype) is not type else np.dtype(dtype).kind  # a scalar type
     if kind in "iu" and x.dtype.kind in "fc":
-        with np.errstate(invalid="ignore", over="ignore"):
+        with np.errstate(all="ignore"):  # all=: a third of the cost of naming kinds
             return x.astype(dtype, copy=copy)
     return x.astype(dtype, copy=copy)  # the method is faster than np.astype's checks
 
