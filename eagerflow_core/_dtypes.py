@@ -282,7 +282,8 @@ def isdtype(dtype, kind) -> builtins.bool:
 
 def can_cast(from_, to) -> builtins.bool:
     """Array API ``can_cast``: can ``from_`` be cast to ``to`` by the promotion rules alone?"""
-    src = from_.dtype if hasattr(from_, "dtype") and type(from_.dtype) is DType else as_dtype(from_, "can_cast")
+    src = from_.dtype if hasattr(from_, "dtype") and type(from_.dtype) is DType else \
+        as_dtype(from_, "can_cast")
     dst = as_dtype(to, "can_cast")
     return _PROMOTION.get((src, dst)) is dst
 
@@ -310,7 +311,8 @@ def finfo(type_) -> finfo_object:
     >>> ef.finfo(ef.bfloat16).bits
     16
     """
-    dtype = type_.dtype if hasattr(type_, "dtype") and type(type_.dtype) is DType else as_dtype(type_, "finfo")
+    dtype = type_.dtype if hasattr(type_, "dtype") and type(type_.dtype) is DType else \
+        as_dtype(type_, "finfo")
     if dtype.kind not in "fc":
         raise DTypeError(f"finfo: {dtype} is not a floating dtype; use ef.iinfo for integers")
     real = {complex64: float32, complex128: float64}.get(dtype, dtype)
@@ -326,7 +328,8 @@ def iinfo(type_) -> iinfo_object:
     >>> ef.iinfo(ef.uint8).max
     255
     """
-    dtype = type_.dtype if hasattr(type_, "dtype") and type(type_.dtype) is DType else as_dtype(type_, "iinfo")
+    dtype = type_.dtype if hasattr(type_, "dtype") and type(type_.dtype) is DType else \
+        as_dtype(type_, "iinfo")
     if dtype.kind not in "iu":
         raise DTypeError(f"iinfo: {dtype} is not an integer dtype; use ef.finfo for floats")
     info = np.iinfo(dtype.numpy)

@@ -27,8 +27,9 @@ def _torch_grads(fn, x, y, weights):
 @pytest.mark.parametrize("name", ["maximum", "minimum"])
 def test_ties_split_the_gradient_as_torch_does(name):
     w = [1.0, 2.0, 4.0, 8.0, 16.0]
-    gx, gy = ef.grad(lambda a, b: ef.sum(getattr(ef, name)(a, b) * ef.constant(w, dtype=ef.float64)),
-                     argnums=(0, 1))(ef.constant(X, dtype=ef.float64), ef.constant(Y, dtype=ef.float64))
+    weights = ef.constant(w, dtype=ef.float64)
+    gx, gy = ef.grad(lambda a, b: ef.sum(getattr(ef, name)(a, b) * weights), argnums=(0, 1))(
+        ef.constant(X, dtype=ef.float64), ef.constant(Y, dtype=ef.float64))
     tx, ty = _torch_grads(getattr(torch, name), X, Y, w)
     np.testing.assert_array_equal(gx.numpy(), tx)
     np.testing.assert_array_equal(gy.numpy(), ty)
