@@ -28,10 +28,10 @@ def host_array(obj, dtype: DType | None, op="asarray") -> np.ndarray:
     """``obj`` as a host NumPy array of ``dtype`` (or of the inferred dtype). The result may
     share memory with ``obj`` when it is a NumPy array."""
     from_python = not isinstance(obj, (np.ndarray, np.generic))
+    if dtype is not None and from_python:
+        _check_python_values(obj, dtype, op)  # its own message, not "cannot make a tensor"
     try:
         if dtype is not None:
-            if from_python:
-                _check_python_values(obj, dtype, op)
             return np.asarray(obj, dtype=dtype.numpy)
         host = np.asarray(obj)
     except OverflowError as exc:

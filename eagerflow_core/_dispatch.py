@@ -26,6 +26,8 @@ are on (``EAGERFLOW_CHECK_KERNELS=1``); they run when a kernel fails, to explain
 
 from __future__ import annotations
 
+from abc import ABCMeta
+
 from . import _convert, _dtypes
 from . import _dispatch_errors as E
 from . import _fallback
@@ -93,6 +95,8 @@ def _coerce(op, dev, raw):
     dtype eagerflow does not know is caught where the dtype is enforced: ``_cast_result``.)"""
     if raw is None or isinstance(raw, _NOT_ARRAYS):
         raise E.bad_result(op or _UNKNOWN, dev, raw, "kernels must return the backend's arrays")
+    if isinstance(dev.array_type, ABCMeta) and isinstance(raw, dev.array_type):
+        return raw  # array_type is an abstract base (jax.Array): its subclasses are its arrays
     try:
         out = dev.coerce(raw)
     except Exception as exc:  # noqa: BLE001

@@ -143,8 +143,12 @@ def _by_name(name: str) -> DType:
     return _BY_NAME[name]
 
 
-def as_dtype(obj) -> DType:
-    """Turn a dtype-like (``ef.float32``, ``"float32"``, a NumPy dtype, ``float``) into a DType."""
+def as_dtype(obj, op: str | None = None) -> DType:
+    """Turn a dtype-like (``ef.float32``, ``"float32"``, a NumPy dtype, ``float``) into a DType.
+
+    ``op`` names the op whose argument it is, in the message for anything else. ``None`` is
+    refused: NumPy reads it as float64, a guess that hides a forgotten argument (issue #9).
+    """
     if type(obj) is DType:
         return obj
     if isinstance(obj, str):
@@ -159,15 +163,17 @@ def as_dtype(obj) -> DType:
         return default_float
     elif obj is builtins.complex:
         return default_complex
-    else:
+    elif obj is not None:
         try:
             found = _BY_NUMPY.get(np.dtype(obj))
         except TypeError:
             found = None
         if found is not None:
             return found
+    what = "a dtype is required, not None" if obj is None else \
+        f"{obj!r} is not a dtype eagerflow knows"
     raise DTypeError(
-        f"{obj!r} is not a dtype eagerflow knows; use one of: "
+        f"{op or 'dtype'}: {what}; use one of: "
         + ", ".join(d.name for d in ALL_DTYPES)
     )
 
@@ -195,7 +201,7 @@ def result_type(*arrays_and_dtypes) -> DType:
         elif hasattr(x, "dtype") and type(getattr(x, "dtype")) is DType:
             dtypes.append(x.dtype)
         else:
-            dtypes.append(as_dtype(x))
+            dtypes.append(as_dtype(x, "result_type"))
     if not dtypes:
         if not scalars:
             raise DTypeError("result_type: needs at least one tensor, dtype or scalar")
@@ -264,20 +270,21 @@ def isdtype(dtype, kind) -> builtins.bool:
     >>> ef.isdtype(ef.int8, "integral"), ef.isdtype(ef.float32, ("bool", "complex floating"))
     (True, False)
     """
-    dtype = as_dtype(dtype)
+    dtype = as_dtype(dtype, "isdtype")
     if isinstance(kind, tuple):
         return any(isdtype(dtype, k) for k in kind)
     if isinstance(kind, str):
         if kind not in _KIND_GROUPS:
             raise InvalidArgumentError(f"isdtype: unknown kind {kind!r}; use one of {sorted(_KIND_GROUPS)}")
         return dtype.kind in _KIND_GROUPS[kind]
-    return dtype is as_dtype(kind)
+    return dtype is as_dtype(kind, "isdtype")
 
 
 def can_cast(from_, to) -> builtins.bool:
     """Array API ``can_cast``: can ``from_`` be cast to ``to`` by the promotion rules alone?"""
-    src = from_.dtype if hasattr(from_, "dtype") and type(from_.dtype) is DType else as_dtype(from_)
-    dst = as_dtype(to)
+    src = from_.dtype if hasattr(from_, "dtype") and type(from_.dtype) is DType else \
+        as_dtype(from_, "can_cast")
+    dst = as_dtype(to, "can_cast")
     return _PROMOTION.get((src, dst)) is dst
 
 
@@ -304,7 +311,8 @@ def finfo(type_) -> finfo_object:
     >>> ef.finfo(ef.bfloat16).bits
     16
     """
-    dtype = type_.dtype if hasattr(type_, "dtype") and type(type_.dtype) is DType else as_dtype(type_)
+    dtype = type_.dtype if hasattr(type_, "dtype") and type(type_.dtype) is DType else \
+        as_dtype(type_, "finfo")
     if dtype.kind not in "fc":
         raise DTypeError(f"finfo: {dtype} is not a floating dtype; use ef.iinfo for integers")
     real = {complex64: float32, complex128: float64}.get(dtype, dtype)
@@ -320,7 +328,8 @@ def iinfo(type_) -> iinfo_object:
     >>> ef.iinfo(ef.uint8).max
     255
     """
-    dtype = type_.dtype if hasattr(type_, "dtype") and type(type_.dtype) is DType else as_dtype(type_)
+    dtype = type_.dtype if hasattr(type_, "dtype") and type(type_.dtype) is DType else \
+        as_dtype(type_, "iinfo")
     if dtype.kind not in "iu":
         raise DTypeError(f"iinfo: {dtype} is not an integer dtype; use ef.finfo for floats")
     info = np.iinfo(dtype.numpy)

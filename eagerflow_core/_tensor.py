@@ -36,6 +36,15 @@ class Tensor:
     __array_priority__ = 1000  # NumPy defers `ndarray + Tensor` to Tensor.__radd__
     __hash__ = None  # tensors compare element-wise, so they cannot be dict keys (like NumPy's)
 
+    def __new__(cls, *args, **kwargs):
+        # The core makes tensors with object.__new__(Tensor) (never through here) and pickles
+        # them through __reduce__; a user calling the class gets a pointer, not a raw
+        # "Tensor() takes no arguments" (issue #9). Subclasses (stand-ins) construct as usual.
+        if cls is Tensor:
+            raise ArgumentTypeError("Tensor: ef.Tensor(...) is not a constructor; make a tensor "
+                                    "with ef.constant(value) or ef.asarray(value)")
+        return object.__new__(cls)
+
     # -- attributes ------------------------------------------------------------------------
     @property
     def dtype(self) -> DType:

@@ -150,8 +150,13 @@ def _conformance_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the report as JSON to PATH")
     parser.add_argument("--known-failures", metavar="PATH",
                         help="a JSON list of extra known failures {op, dtype, check, reason}")
-    parser.add_argument("--max-examples", type=int, default=20, metavar="N",
-                        help="hypothesis examples per check (default 20)")
+    parser.add_argument("--profile", choices=("fast", "full"), default="full",
+                        help="fast: 3 examples per check, every op and dtype (a plugin "
+                             "author's first run, a few minutes); full: 20 (the default)")
+    parser.add_argument("--max-examples", type=int, default=None, metavar="N",
+                        help="hypothesis examples per check (default: the profile's)")
+    parser.add_argument("--progress", choices=("auto", "lines", "none"), default="auto",
+                        help="auto: a bar on a terminal (with tqdm), lines on stderr elsewhere")
     parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (default 0)")
 
 
@@ -166,7 +171,8 @@ def run_conformance(args) -> int:
         args.backend, ops=_names(args.ops), dtypes=_names(args.dtypes),
         checks=tuple(_names(args.checks) or conformance.CHECKS), strict=args.strict,
         max_examples=args.max_examples, seed=args.seed, known_failures=args.known_failures,
-        json_path=args.json)
+        json_path=args.json, profile=args.profile,
+        progress=False if args.progress == "none" else args.progress)
     print(report.summary())
     return 0 if report.ok else 1
 

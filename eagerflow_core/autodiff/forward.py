@@ -94,8 +94,16 @@ def _tangents(op, inputs, params, out, tans):
             continue
         part = rule(t, out, *inputs, **params)
         if part is not None:
-            total = part if total is None else total + part
+            total = part if total is None else _plus(total, part)
     return total
+
+
+def _plus(a, b):
+    """Two inputs' contributions: per output for a multi-output op (a tuple, None where an
+    input does not reach that output), not the tuples concatenated."""
+    if type(a) is not tuple:
+        return a + b
+    return tuple(y if x is None else x if y is None else x + y for x, y in zip(a, b))
 
 
 def _by_transpose(op, inputs, params, out, tans):

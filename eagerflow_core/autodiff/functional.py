@@ -24,8 +24,28 @@ def _as_input(x):
     return asarray(x)
 
 
-def _nums(argnums):
-    return (argnums,) if isinstance(argnums, int) else tuple(argnums)
+def _nums(argnums, what: str) -> tuple:
+    nums = (argnums,) if isinstance(argnums, int) else argnums
+    if not isinstance(nums, (tuple, list)) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in nums):
+        raise InvalidArgumentError(f"{what}: argnums must be an int or a tuple of ints, got "
+                                   f"{type(argnums).__name__}")
+    return tuple(nums)
+
+
+def _check_argnums(nums, args, what: str) -> None:
+    for i in nums:
+        if not -len(args) <= i < len(args):
+            raise InvalidArgumentError(f"{what}: argnums={i} but f got {len(args)} arguments")
+
+
+def _check_out(out, what: str) -> None:
+    """``f``'s result must be tensors (nested in tuples, lists, dicts): anything else has no
+    derivative, and would fail deep in the tape with another op's name (issue #9)."""
+    for leaf in _flatten(out):
+        if not isinstance(leaf, Tensor):
+            raise InvalidArgumentError(f"{what}: f returned a {type(leaf).__name__}; it must "
+                                       f"return a tensor or a tuple/list/dict of tensors")
 
 
 def value_and_grad(f, argnums=0, has_aux=False):
@@ -35,14 +55,13 @@ def value_and_grad(f, argnums=0, has_aux=False):
     >>> ef.value_and_grad(lambda x: x ** 3)(ef.constant(2.0))
     (ef.Tensor(8., shape=(), dtype=float32, device='cpu:0'), ef.Tensor(12., shape=(), dtype=float32, device='cpu:0'))
     """
-    nums = _nums(argnums)
+    nums = _nums(argnums, "grad")
 
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
         args = list(args)
+        _check_argnums(nums, args, "grad")
         for i in nums:
-            if i >= len(args):
-                raise InvalidArgumentError(f"grad: argnums={argnums} but f got {len(args)} arguments")
             args[i] = _as_input(args[i])
         with GradientTape() as tape:
             for i in nums:
@@ -93,6 +112,7 @@ def vjp(f, *primals, has_aux=False):
         sources = _pinned(primals)
         out = f(*primals)
     value, aux = out if has_aux else (out, None)
+    _check_out(value, "vjp")
 
     def vjp_fn(cotangent):
         return tuple(tape.gradient(value, sources, output_gradients=cotangent,
@@ -128,6 +148,7 @@ def jvp(f, primals, tangents):
         for i, (x, t) in enumerate(zip(ins, tangents)):
             fwd.set_tangent(x, _tangent_for(x, t, i))
         out = f(*ins)
+    _check_out(out, "jvp")
     outs = _flatten(out)
     touts = []
     for o in outs:
@@ -156,16 +177,18 @@ def jacobian(f, argnums=0):
     ef.Tensor([[1., 0.],
                [0., 2.]], shape=(2, 2), dtype=float32, device='cpu:0')
     """
-    nums = _nums(argnums)
+    nums = _nums(argnums, "jacobian")
 
     @functools.wraps(f)
     def wrapped(*args):
+        _check_argnums(nums, args, "jacobian")
         args = [_as_input(a) for a in args]
         with GradientTape(persistent=True) as tape:
             for i in nums:
                 tape.watch(args[i])
             sources = [_pinned(args[i]) for i in nums]
             out = f(*args)
+        _check_out(out, "jacobian")
 
         def of(target):
             jac = tape.jacobian(target, sources, unconnected_gradients="zero")

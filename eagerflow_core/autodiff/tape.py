@@ -128,6 +128,8 @@ class GradientTape:
 
     def _record(self, op, inputs, params, out):
         outs = out if type(out) is tuple else (out,)
+        if not outs:  # an op with no outputs: nothing can depend on it
+            return
         if op.vjp is None:
             why = _WHY.get(op.name) or (f"op {op.name!r} has no gradient" if not op.differentiable
                                         else f"op {op.name!r} has no gradient rule yet")
@@ -335,6 +337,7 @@ class GradientTape:
 
     def jacobian(self, target, sources, unconnected_gradients="none"):
         """Full Jacobian: result shape ``target.shape + source.shape`` for each source."""
+        _check_target(target, "jacobian")
         with self._one_use():
             flat = _flatten(sources)
             n = target.size
@@ -360,6 +363,7 @@ class GradientTape:
     def batch_jacobian(self, target, source, unconnected_gradients="none"):
         """Per-example Jacobian: ``target[b, ...]`` w.r.t. ``source[b, ...]`` (examples are
         independent), result shape ``(batch,) + target.shape[1:] + source.shape[1:]``."""
+        _check_target(target, "batch_jacobian")
         with self._one_use():
             b = target.shape[0]
             per = target.size // b if b else 0
@@ -399,6 +403,12 @@ def _unlink(interp) -> None:
     interp.parent = None
 
 
+def _check_target(target, what: str) -> None:
+    if not isinstance(target, Tensor):
+        raise InvalidArgumentError(f"{what}: the target must be one tensor, got "
+                                   f"{type(target).__name__}")
+
+
 def _check_source(s):
     dtype = s.dtype if isinstance(s, Tensor) or hasattr(s, "_ef_variable_") else None
     if dtype is None:
@@ -416,7 +426,11 @@ def _seed(target: Tensor, seed):
     if seed is None:
         return None
     if not isinstance(seed, Tensor):
-        seed = F.asarray(getattr(seed, "read_value", lambda: seed)(), device=target.device)
+        try:
+            seed = F.asarray(getattr(seed, "read_value", lambda: seed)(), device=target.device)
+        except EagerflowError as exc:  # named for the call the user made, not asarray
+            raise type(exc)(f"gradient: output_gradients: {str(exc).split(': ', 1)[-1]}") \
+                from None
     if seed.shape != target.shape and seed.shape != ():
         raise ShapeError(f"gradient: output_gradients of shape {seed.shape} for a target of "
                          f"shape {target.shape}; give one of the target's shape")

@@ -21,7 +21,7 @@ import weakref
 from contextlib import contextmanager
 
 from .._dispatch import state
-from .._errors import DeviceError, DTypeError, ShapeError
+from .._errors import DeviceError, DTypeError, EagerflowError, InvalidArgumentError, ShapeError
 from .._tensor import Tensor, new_tensor
 
 _refcount = getattr(sys, "getrefcount", None)  # CPython: in-place updates need it
@@ -50,7 +50,10 @@ class Variable:
                  dtype=None, device=None):
         from ..ops.creation import constant
         source = _plain(initial_value)
-        value = constant(source, dtype=dtype, device=device)  # copies host data
+        try:
+            value = constant(source, dtype=dtype, device=device)  # copies host data
+        except EagerflowError as exc:
+            raise _renamed(exc, "Variable") from None
         self._value = _own_copy(value) if value is source else value
         self._lock = threading.Lock()
         self.trainable = bool(trainable)
@@ -185,8 +188,10 @@ class Variable:
         else:
             try:
                 t = asarray(value, device=dev, copy=True if copy else None)
-            except Exception as exc:  # noqa: BLE001  (re-raised with this op's name)
-                raise type(exc)(f"{what}: {str(exc).split(': ', 1)[-1]}") from None
+            except EagerflowError as exc:
+                raise _renamed(exc, what) from None
+            if t._dtype.kind in "iu" and dt.kind in "iu" and t._dtype is not dt:
+                _check_fits(t, dt, what, self.name)  # host data: a cheap check, no wrap-around
         if _KIND_RANK[t._dtype.kind] > _KIND_RANK[dt.kind]:
             raise DTypeError(f"{what}: cannot write a {t._dtype} value into Variable "
                              f"{self.name!r} of dtype {dt} without losing information; cast "
@@ -366,3 +371,20 @@ for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
 Variable.__hash__ = object.__hash__  # Variables are objects with identity (optimizer slots are keyed by Variables)
 Variable.T = property(lambda self: self._ef_tensor_().T)
 Variable.mT = property(lambda self: self._ef_tensor_().mT)
+
+
+def _renamed(exc: EagerflowError, what: str) -> EagerflowError:
+    """``exc`` with the name of the op the user called (``assign_add``), not the conversion's
+    (``asarray``) (issue #9)."""
+    return type(exc)(f"{what}: {str(exc).split(': ', 1)[-1]}")
+
+
+def _check_fits(t: Tensor, dt, what: str, name: str) -> None:
+    """Integers from host data must fit the Variable's integer dtype: NumPy's cast wraps
+    around (``2**40`` into int32 is 0), a silent wrong value."""
+    import numpy as np
+    host, info = t.numpy(), np.iinfo(dt.numpy)
+    if host.size and (host.min() < info.min or host.max() > info.max):
+        bad = host.min() if host.min() < info.min else host.max()
+        raise InvalidArgumentError(f"{what}: the value {bad} does not fit Variable {name!r} of "
+                                   f"dtype {dt} (range {info.min}..{info.max})")

@@ -16,7 +16,7 @@ from ..ops.creation import astype
 from ..random import Generator, get_global_generator
 from ._common import as_float
 
-_WHO = "dropout"
+_WHO = "nn.dropout"  # what the user called: ef.nn.dropout
 
 
 def _dropout_vjp(g, ans, x, keep, *, scale):

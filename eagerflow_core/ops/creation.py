@@ -44,7 +44,7 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Tensor:
     >>> ef.asarray([1, 2], dtype=ef.uint8).dtype
     ef.uint8
     """
-    dt = None if dtype is None else as_dtype(dtype)
+    dt = None if dtype is None else as_dtype(dtype, "asarray")
     dev = None if device is None else get_device(device)
     if isinstance(obj, Tensor) or hasattr(obj, "_ef_tensor_"):
         t = as_tensor_arg(asarray_op, obj)
@@ -94,7 +94,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, *, device=N
     """
     if isinstance(value, Tensor) or hasattr(value, "_ef_tensor_"):
         t = as_tensor_arg(asarray_op, value)
-        if dtype is not None and as_dtype(dtype) is not t.dtype:
+        if dtype is not None and as_dtype(dtype, "convert_to_tensor") is not t.dtype:
             raise DTypeError(f"convert_to_tensor: the tensor has dtype {t.dtype}, not "
                              f"{as_dtype(dtype)}; cast it with ef.cast")
         return t if device is None or get_device(device) is t.device else t.to(device)
@@ -102,7 +102,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None, *, device=N
         return asarray(value, dtype=dtype, device=device, copy=True)
     dev = get_device(device)
     if dtype_hint is not None and not isinstance(value, (np.ndarray, np.generic)):
-        return _convert.implicit(value, dev, as_dtype(dtype_hint), "convert_to_tensor")
+        return _convert.implicit(value, dev, as_dtype(dtype_hint, "convert_to_tensor"), "convert_to_tensor")
     return asarray(value, device=dev, copy=True)
 
 
@@ -119,7 +119,7 @@ def constant(value, dtype=None, shape=None, name=None, *, device=None) -> Tensor
     if isinstance(value, Tensor) or hasattr(value, "_ef_tensor_"):
         t = asarray(value, dtype=dtype, device=device)
     else:
-        host = _host_array(value, None if dtype is None else as_dtype(dtype), op="constant")
+        host = _host_array(value, None if dtype is None else as_dtype(dtype, "constant"), op="constant")
         if host.base is not None or isinstance(value, np.ndarray):
             host = host.copy()
         t = _from_host(host, get_device(device), op="constant")
@@ -194,7 +194,7 @@ asarray_op.fn = asarray
 
 
 def _make(op, params, device, dtype, default):
-    dt = default if dtype is None else as_dtype(dtype)
+    dt = default if dtype is None else as_dtype(dtype, op.name)
     params["dtype"] = dt
     return call(op, (), params, device=None if device is None else get_device(device))
 
@@ -246,7 +246,7 @@ def full(shape, fill_value, *, dtype=None, device=None) -> Tensor:
         fill_value = fill_value.item()
     if not isinstance(fill_value, (bool, int, float, complex, np.generic)):
         raise ArgumentTypeError(f"full: fill_value must be a Python scalar, got {type(fill_value).__name__}")
-    dt = _fill_dtype(fill_value) if dtype is None else as_dtype(dtype)
+    dt = _fill_dtype(fill_value) if dtype is None else as_dtype(dtype, "full")
     if isinstance(fill_value, int) and not isinstance(fill_value, bool) and dt.kind in "iu":
         info = np.iinfo(dt.numpy)
         if not info.min <= fill_value <= info.max:
@@ -352,7 +352,7 @@ def astype(x, dtype, /, *, copy=True, device=None) -> Tensor:
     >>> ef.astype(ef.constant([1.7, -1.7]), ef.int32)
     ef.Tensor([ 1, -1], shape=(2,), dtype=int32, device='cpu:0')
     """
-    dt = as_dtype(dtype)
+    dt = as_dtype(dtype, "astype")
     if not isinstance(x, Tensor):
         x = as_tensor_arg(astype_op, x, allow_scalar=False)
     if device is not None:

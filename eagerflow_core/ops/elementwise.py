@@ -198,8 +198,23 @@ maximum = binary("maximum", R.real_numeric, "Larger of x1 and x2, element-wise (
     >>> ef.maximum(ef.constant([1.0, 3.0, ef.nan]), 2.0)
     ef.Tensor([ 2.,  3., nan], shape=(3,), dtype=float32, device='cpu:0')
 """)
-# Ties go to x1; a choice is its own adjoint, so both rules have one form.
-_max_x1, _max_x2 = lambda g, ans, x, y: select(x >= y, g), lambda g, ans, x, y: select(x < y, g)
+
+
+# A tie splits the (co)tangent half and half, as PyTorch and JAX do: the rule is symmetric,
+# so maximum(x, y) and maximum(y, x) have the same gradients (all to x1 made them differ by
+# argument order). A choice is its own adjoint, so both rules have one form.
+def _tie_split(won, tie, g):
+    return F.where(won, g, F.where(tie, g * 0.5, 0))
+
+
+def _max_x1(g, ans, x, y):
+    return _tie_split(x > y, x == y, g)
+
+
+def _max_x2(g, ans, x, y):
+    return _tie_split(y > x, x == y, g)
+
+
 defvjp(maximum, _max_x1, _max_x2)
 defjvp(maximum, _max_x1, _max_x2)
 
@@ -209,7 +224,16 @@ minimum = binary("minimum", R.real_numeric, "Smaller of x1 and x2, element-wise 
     >>> ef.minimum(ef.constant([1, 5]), 3)
     ef.Tensor([1, 3], shape=(2,), dtype=int64, device='cpu:0')
 """)
-_min_x1, _min_x2 = lambda g, ans, x, y: select(x <= y, g), lambda g, ans, x, y: select(x > y, g)
+
+
+def _min_x1(g, ans, x, y):
+    return _tie_split(x < y, x == y, g)
+
+
+def _min_x2(g, ans, x, y):
+    return _tie_split(y < x, x == y, g)
+
+
 defvjp(minimum, _min_x1, _min_x2)
 defjvp(minimum, _min_x1, _min_x2)
 

@@ -108,7 +108,7 @@ def _index(d) -> int:
 
 
 def float_dtype(dtype, who: str) -> DType:
-    dt = as_dtype(dtype)
+    dt = as_dtype(dtype, who)
     if dt.kind != "f":
         raise DTypeError(f"{who}: dtype must be {FLOATS}, not {dt}")
     return dt

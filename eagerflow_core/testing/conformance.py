@@ -9,8 +9,12 @@ the runner draws calls with hypothesis and checks, on the backend's device:
 - ``mutation``: the inputs hold the same bytes after the call as before;
 - ``grads``: first- and second-order gradients against central differences (``check_grads``,
   float64 only, for differentiable ops);
-- ``errors``: each bad call of the op raises the same eagerflow error as on the reference
-  backend (these calls fix their own dtypes: their dtype column reads ``any``);
+- ``errors``: each bad call of the op raises the same eagerflow error class as on the reference
+  backend, with a message that starts with the op's name; the wording after it is the
+  backend's own (only the reference backend is held to the op database's ``match``). These
+  calls fix their own dtypes: their dtype column reads ``any``;
+- ``dtypes`` (once per run, a row only where it fails): each native dtype of the backend is
+  what its arrays report, so the core's lookups by an array's dtype find it;
 - ``special``: the standard's special cases of an elementwise op (``OpInfo.edge_cases``: its
   "Special cases" table, as ``opdb/_special_cases.py`` writes it down), compared exactly: NaN
   equals NaN, zeros have the stated sign; each case that differs is named with what came out.
@@ -30,8 +34,10 @@ an op's checks is a failure. Run it with ``eagerflow conformance --backend NAME`
 from __future__ import annotations
 
 import fnmatch
+import gc
 import re
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -45,6 +51,10 @@ from ._edge_cases import SPEC_URL, cases_for, edge_case_failures
 from ._report import Report, Result, _known_list, _load_known  # noqa: F401  (Result: API)
 
 CHECKS = ("values", "grads", "mutation", "errors", "special")
+#: Settings by name. ``fast``: what a plugin author runs first - every op, dtype and check with
+#: a few examples each (gradients: one), a few minutes for a whole backend; ``full``: the
+#: default, 20 examples per check.
+PROFILES = {"fast": {"max_examples": 3}, "full": {"max_examples": 20}}
 STATUSES = ("pass", "fail", "missing", "known-failure", "xpass", "skipped-unsupported-dtype")
 #: The backend every other one is compared with (dtypes, shapes, error classes).
 REFERENCE = "numpy"
@@ -431,7 +441,13 @@ class Target:
                 failures.append(f"{call} did not raise; {expected} expected")
             elif type(exc).__name__ != expected:
                 failures.append(f"{call} {_raised(exc)}; {expected} expected")
-            elif case.match and not re.search(case.match, str(exc)):
+            elif not str(exc).startswith(f"{info.name}: "):
+                failures.append(f"{call} raised {expected} whose message {str(exc)!r} does not "
+                                f"start with the op's name ({info.name!r}: ...)")
+            elif case.match and self.name == REFERENCE and not re.search(case.match, str(exc)):
+                # The wording is checked on the reference backend only (it is the op
+                # database's record of eagerflow's messages there); another backend's kernel
+                # says "not positive definite" its own way (issue #9).
                 failures.append(f"{call} raised {expected} whose message {str(exc)!r} does not "
                                 f"match {case.match!r}")
         if failures:
@@ -455,6 +471,42 @@ def _raised_by(info, case, dev, args=None, kwargs=None):
 def _clip(text: str) -> str:
     text = re.sub(r"\n\s*\n", "\n", text.strip())
     return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + " ..."
+
+
+# -- the backend's dtype table ---------------------------------------------------------------------
+
+def native_dtype_failures(target) -> list[Result]:
+    """A failing Result for each dtype whose native spelling does not find its way back: the
+    core looks an array's ``.dtype`` up in the backend's ``native_dtypes()`` (``from_native``),
+    and a namespace's scalar type (``jax.numpy.float32``, ``numpy.float32``) compares equal to
+    the dtype object arrays carry but does not hash like it, so every lookup misses and the
+    core guesses (gradients of gathers with repeated indices came out wrong, issue #9). Checked
+    on a real array of each dtype; passing dtypes add no row."""
+    dev = target.device
+    rec = dev.backend
+    out = []
+    for dt, native in dev.native.items():
+        try:
+            raw = rec.backend.from_host(np.zeros(2, dtype=dt.numpy), dev.index)
+            have = raw.dtype
+        except Exception as exc:  # noqa: BLE001  (the finding)
+            out.append(Result("native_dtypes", dt.name, "dtypes", "fail",
+                              f"native_dtypes [{dt.name}]: from_host of a {dt.name} array "
+                              f"{_raised(exc)}"))
+            continue
+        found = rec.from_native.get(have)
+        if found is dt:
+            continue
+        why = (f"its arrays report {have!r}, which is not a key of native_dtypes() "
+               f"(native_dtypes()[{dt.name!r}] is {native!r}, of type {type(native).__name__})"
+               if found is None else f"its arrays report {have!r}, which native_dtypes() maps "
+               f"to {found.name}")
+        out.append(Result("native_dtypes", dt.name, "dtypes", "fail",
+                          f"native_dtypes [{dt.name}]: backend {target.name!r}: {why}; the "
+                          f"core's lookups by an array's dtype miss. Give the dtype objects "
+                          f"arrays carry (xp.empty(0, dtype=native).dtype; ArrayAPIBackend "
+                          f"does this)"))
+    return out
 
 
 # -- planning ------------------------------------------------------------------------------------
@@ -493,42 +545,110 @@ def plan(target: Target, opdb, ops=None, dtypes=None):
     return rows, skipped
 
 
-def _progress(rows, progress):
-    if progress is False:
-        return rows
+def _bar(rows, progress):
+    """A tqdm bar over ``rows`` where one is wanted and possible, else None."""
+    if progress not in (None, "auto") or not sys.stderr.isatty():
+        return None
     try:
         from tqdm import tqdm
     except ImportError:
-        return rows
-    if progress is None and not sys.stderr.isatty():
-        return rows
+        return None
     return tqdm(rows, desc="conformance", unit="row", leave=False)
 
 
-def run(backend: str, *, ops=None, dtypes=None, checks=CHECKS, strict=False, max_examples=20,
-        seed=0, known_failures=None, json_path=None, progress=None, opdb=None) -> Report:
+class _Lines:
+    """Progress as plain lines on stderr, flushed (a CI log, a pipe: no terminal needed): one
+    per op family, and one at least every ``every`` ops, with the failures so far."""
+
+    def __init__(self, backend: str, n_ops: int, every: int = 25, stream=None):
+        self.backend, self.n_ops, self.every = backend, n_ops, every
+        self.stream = stream or sys.stderr
+        self.done = self.failed = self.since = 0
+        self.start = self.mark = time.perf_counter()
+
+    @staticmethod
+    def _family(name):
+        from .._registry import OPS
+        op = OPS.get(name)
+        return op.family if op is not None else name.split(".")[0]
+
+    def op_done(self, name: str, results, next_name) -> None:
+        self.done += 1
+        self.since += 1
+        self.failed += sum(r.status == "fail" for r in results)
+        family = self._family(name)
+        if next_name is None or self._family(next_name) != family or self.since >= self.every:
+            now = time.perf_counter()
+            print(f"conformance {self.backend}: {self.done}/{self.n_ops} ops, through "
+                  f"{family} ({name}): {self.failed} failing so far "
+                  f"[{now - self.mark:.1f} s, {now - self.start:.0f} s in all]",
+                  file=self.stream, flush=True)
+            self.since, self.mark = 0, now
+
+
+def _release(target, name: str) -> None:
+    """Between ops: what the op's checks left behind goes (its kernel-call plans, hypothesis'
+    drawn data, the backend's cached memory), so a whole run's memory stays that of one op."""
+    from .._registry import OPS
+    op = OPS.get(name)
+    if op is not None and op.plans:
+        op.plans.clear()
+    gc.collect()
+    try:
+        target.device.backend.backend.empty_cache(target.device.index)
+    except Exception:  # noqa: BLE001  (a backend's cache is its own business)
+        pass
+
+
+def run(backend: str, *, ops=None, dtypes=None, checks=CHECKS, strict=False, max_examples=None,
+        seed=0, known_failures=None, json_path=None, progress=None, opdb=None,
+        profile="full") -> Report:
     """Check backend ``backend`` (a plugin name) against the reference; returns a Report.
 
     ``ops``: op names or patterns (``"linalg.*"``), default all of ``opdb`` (the kit's op
     database); ``dtypes``: dtype names to keep; ``known_failures``: extra declarations (a list
-    of dicts or a JSON file path); ``progress``: a tqdm bar (None: if installed and on a
-    terminal).
+    of dicts or a JSON file path); ``profile``: ``"full"`` (20 examples per check) or
+    ``"fast"`` (3; a plugin author's first run), which ``max_examples`` overrides;
+    ``progress``: None for a tqdm bar on a terminal (if tqdm is installed), ``"lines"`` for
+    progress lines on stderr, ``"auto"`` for the bar on a terminal and lines elsewhere,
+    False for nothing.
     """
+    if profile not in PROFILES:
+        raise InvalidArgumentError(f"conformance: unknown profile {profile!r}; choose from "
+                                   f"{', '.join(PROFILES)}")
+    if max_examples is None:
+        max_examples = PROFILES[profile]["max_examples"]
     if opdb is None:
         from .opdb import OPDB as opdb
     target = Target(backend, checks=checks, strict=strict, max_examples=max_examples, seed=seed,
                     known_failures=known_failures)
+    settings = {"max_examples": max_examples, "seed": seed}
+    if profile != "full":
+        settings["profile"] = profile
     report = Report(backend, str(target.device), strict=strict, notes=target.notes,
-                    settings={"max_examples": max_examples, "seed": seed})
+                    settings=settings)
     rows, skipped = plan(target, opdb, ops, dtypes)
-    report.results += skipped
+    report.results += native_dtype_failures(target) + skipped
+    bar = _bar(rows, progress)
+    lines = None
+    if bar is None and progress in ("lines", "auto"):
+        lines = _Lines(backend, len({info.name for info, _ in rows}))
     # Every kernel result is checked against the op's shape and dtype rules while the kit
     # runs (issue #9): a kernel that computes in float16 for float32 or returns (4, 4) for a
     # sum fails here, even though eager code would cast or trust it.
     set_kernel_checks(True)
     try:
-        for info, dtype in _progress(rows, progress):
-            report.results += target.check_row(info, dtype)
+        op_results: list = []
+        for k, (info, dtype) in enumerate(rows if bar is None else bar):
+            found = target.check_row(info, dtype)
+            report.results += found
+            op_results += found
+            after = rows[k + 1][0].name if k + 1 < len(rows) else None
+            if after != info.name:  # the op's last row
+                _release(target, info.name)
+                if lines is not None:
+                    lines.op_done(info.name, op_results, after)
+                op_results = []
     finally:
         set_kernel_checks(None)
     if json_path is not None:

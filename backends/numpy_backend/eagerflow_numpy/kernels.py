@@ -17,6 +17,13 @@ _FAMILIES = (_elementwise, _reductions, _linalg, _manipulation, _indexing, _rand
 
 
 def _astype(x, dtype, /, *, copy=True, device=None):
+    # NaN, inf and out-of-range floats cast to an integer give an unspecified value, silently,
+    # as in PyTorch and TensorFlow (docs/errors.md); NumPy's RuntimeWarning would reach the
+    # user from the core's dispatch with no op name (issue #9).
+    kind = dtype.kind if type(dtype) is not type else np.dtype(dtype).kind  # a scalar type
+    if kind in "iu" and x.dtype.kind in "fc":
+        with np.errstate(all="ignore"):  # all=: a third of the cost of naming kinds
+            return x.astype(dtype, copy=copy)
     return x.astype(dtype, copy=copy)  # the method is faster than np.astype's checks
 
 

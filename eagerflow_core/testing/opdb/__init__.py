@@ -36,8 +36,9 @@ Conventions (what the runner, ``eagerflow_core.testing.conformance``, relies on)
   1..3, never empty) and keep away from kinks, ties, poles and (near-)singular matrices.
 - ``errors``: each :class:`ErrorCase` is called as a sample is; it must raise the eagerflow
   exception named ``exc_type_name`` (a class of ``eagerflow_core._errors``) on every backend,
-  with a message matching ``match`` (``re.search``) when given. Its arrays use common dtypes
-  (float32, int64, bool...).
+  with a message that starts with ``"<op name>: "``; on the reference backend it must also
+  match ``match`` (``re.search``) when given (other backends word it their own way). Its
+  arrays use common dtypes (float32, int64, bool...).
 - ``fn`` never changes its inputs (``setitem`` writes into another tensor of the same value),
   so the runner can check that a kernel does not mutate its inputs.
 
