@@ -24,6 +24,7 @@ from .._dtypes import int64
 from .._errors import DTypeError, InvalidArgumentError, ShapeError
 from .._registry import F, OPS, defjvp, defop, defvjp
 from .._tensor import Tensor
+from . import _rules as R
 from . import _tf_index_util as U
 from ._define import public
 from ._grad_util import linear
@@ -151,6 +152,9 @@ def _nd_indices(op, indices: Tensor, shape: tuple, first: int, what: str):
         raise ShapeError(f"{op}: indices must have at least 1 dimension (the last one holds "
                          f"the index of each element or slice), got a 0-d tensor")
     k = indices.shape[-1]
+    if k == 0:
+        raise ShapeError(f"{op}: indices.shape[-1] must be at least 1 (the number of "
+                         f"coordinates of each index), got indices of shape {indices.shape}")
     if k > len(shape) - first:
         raise ShapeError(f"{op}: indices.shape[-1] = {k} must be at most the rank of {what} "
                          f"{tuple(shape)} (less batch_dims={first})")
@@ -212,6 +216,7 @@ def _scatter_shape(indices, updates, *, shape):
 
 
 def _scatter_dtype(idx, d, **params):
+    R.require(d, "iufc", "a numeric")  # updates at a repeated index are summed
     return U.index_dtype(d, idx)
 
 
@@ -250,10 +255,13 @@ defjvp(scatter_nd_op, None, lambda t, ans, indices, updates, *, shape:
        call(scatter_nd_op, (indices, t), {"shape": shape}))
 
 
-def _tensor_scatter_dtype(d, idx, u, **params):
-    if u is not d:
-        raise DTypeError(f"updates ({u}) must have the tensor's dtype ({d})")
-    return U.index_dtype(d, idx)
+def _tensor_scatter_dtype(kinds):
+    def rule(d, idx, u, **params):
+        if u is not d:
+            raise DTypeError(f"updates ({u}) must have the tensor's dtype ({d})")
+        R.require(d, kinds, "a numeric" if kinds == "iufc" else "an")
+        return U.index_dtype(d, idx)
+    return rule
 
 
 def _same_as_tensor(tensor, indices, updates):
@@ -267,10 +275,12 @@ def _tensor_scatter_impl(op_name):
 
 
 tensor_scatter_nd_update_op = defop(
-    "tensor_scatter_nd_update", family="tf_indexing", nin=3, dtype_rule=_tensor_scatter_dtype,
+    "tensor_scatter_nd_update", family="tf_indexing", nin=3,
+    dtype_rule=_tensor_scatter_dtype("biufc"),
     shape_rule=_same_as_tensor, impl=_tensor_scatter_impl("setitem"))
 tensor_scatter_nd_add_op = defop(
-    "tensor_scatter_nd_add", family="tf_indexing", nin=3, dtype_rule=_tensor_scatter_dtype,
+    "tensor_scatter_nd_add", family="tf_indexing", nin=3,
+    dtype_rule=_tensor_scatter_dtype("iufc"),
     shape_rule=_same_as_tensor, impl=_tensor_scatter_impl("index_add"))
 
 

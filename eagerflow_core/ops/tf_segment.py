@@ -32,9 +32,12 @@ def _segment_shape(data, ids, *, num_segments):
     return (num_segments,) + tuple(data[len(ids):])
 
 
+_KIND_WORDS = {"iufc": "a numeric", "fc": "a floating-point", "iuf": "a real numeric"}
+
+
 def _segment_dtype(kinds):
     def rule(d, ids, **params):
-        R.require(d, kinds, "data")
+        R.require(d, kinds, _KIND_WORDS[kinds])
         return U.index_dtype(d, ids)
     return rule
 
