@@ -153,6 +153,26 @@ def test_boolean_mask(device, way):
     assert ef.boolean_mask(x, [False] * 3).shape == (0, 2)
 
 
+@pytest.mark.parametrize("distinct", [64, 60, 8, 1])
+def test_scatter_adds_with_few_or_many_repeated_rows(device, way, distinct):
+    # the NumPy kernel takes a different path for no, few and many repeats: same sums
+    rng = np.random.default_rng(distinct)
+    ids = rng.permutation(np.arange(64) % distinct)
+    data = rng.integers(-5, 5, (64, 3)).astype(np.float64)
+    want = np.zeros((64, 3))
+    for i, s in enumerate(ids):
+        want[s] += data[i]
+    assert_close(ef.unsorted_segment_sum(ef.asarray(data), ids, 64), want, dtype=ef.float64)
+    base = rng.integers(-5, 5, (64, 3)).astype(np.float64)
+    got = ef.tensor_scatter_nd_add(ef.asarray(base), ids[:, None], ef.asarray(data))
+    assert_close(got, base + want, dtype=ef.float64)
+    got = ef.scatter_nd(np.stack([ids // 8, ids % 8], -1), ef.asarray(data), [8, 8, 3])
+    assert_close(got, want.reshape(8, 8, 3), dtype=ef.float64)
+    order = np.argsort(ids, kind="stable")
+    sums = ef.segment_sum(ef.asarray(data[order]), ids[order])
+    assert_close(sums, want[:distinct], dtype=ef.float64)
+
+
 # -- errors ----------------------------------------------------------------------------------------
 
 def test_out_of_range_indices_name_the_op_the_index_and_the_range(device, way):

@@ -2,9 +2,10 @@
 ``tf_segment.py``).
 
 The core has checked the indices (in range, sorted segment ids) and computed the output
-shape before a kernel runs, so the kernels only compute. Scatters and unsorted sums use
-``np.add.at`` (unbuffered: a repeated index receives every update); sorted segment
-reductions use ``ufunc.reduceat`` over the run starts, one pass with no scatter.
+shape before a kernel runs, so the kernels only compute. Scatter-adds and unsorted sums
+work on rows (``_add_rows``: fancy ``+=`` where a row is hit once, ``add.at`` or a
+``reduceat`` over sorted runs for the repeats); sorted segment reductions use
+``ufunc.reduceat`` over the non-empty runs, one pass with no scatter.
 """
 
 from __future__ import annotations
@@ -43,10 +44,49 @@ def gather_nd(params, indices, *, batch_dims):
     return params[_nd_key(indices, batch_dims)]
 
 
-def scatter_nd(indices, updates, *, shape):
-    out = np.zeros(shape, dtype=updates.dtype)
-    np.add.at(out, _nd_key(indices), updates)
+def _add_rows(out, rows, values):
+    """``out[rows[i]] += values[i]`` for 1-D integer ``rows``; a repeated row gets every value.
+
+    ``np.add.at`` is unbuffered but slow on rows of a 2-D array (~9 ms for 4096 rows of 128
+    floats, against ~1 ms for fancy indexing): rows seen once go through ``+=`` on a fancy
+    index, and only the repeats through ``add.at`` (few repeats) or a ``reduceat`` over the
+    sorted runs (many)."""
+    if out.ndim == 1 or len(rows) < 2:
+        np.add.at(out, rows, values)  # NumPy 2's add.at has a fast path for 1-D
+        return out
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    again = np.zeros(len(rows), dtype=bool)
+    np.equal(ordered[1:], ordered[:-1], out=again[1:])
+    repeats = int(np.count_nonzero(again))
+    if repeats == 0:
+        out[rows] += values
+    elif 4 * repeats <= len(rows):
+        first, rest = order[~again], order[again]
+        out[rows[first]] += values[first]
+        np.add.at(out, rows[rest], values[rest])
+    else:
+        starts = np.flatnonzero(~again)
+        out[ordered[starts]] += np.add.reduceat(values[order], starts, axis=0, dtype=out.dtype)
     return out
+
+
+def _nd_rows(indices, shape):
+    """Each index row of gather_nd/scatter_nd indices as one row of ``shape`` flattened over
+    its first ``indices.shape[-1]`` axes (the indices are checked in range)."""
+    k = indices.shape[-1]
+    cols = tuple(indices[..., j].reshape(-1) for j in range(k))
+    return np.ravel_multi_index(cols, shape[:k]), (int(np.prod(shape[:k])),) + tuple(shape[k:])
+
+
+def _scatter_add(out, indices, updates):
+    rows, flat_shape = _nd_rows(indices, out.shape)
+    _add_rows(out.reshape(flat_shape), rows, updates.reshape((len(rows),) + flat_shape[1:]))
+    return out
+
+
+def scatter_nd(indices, updates, *, shape):
+    return _scatter_add(np.zeros(shape, dtype=updates.dtype), indices, updates)
 
 
 def tensor_scatter_nd_update(tensor, indices, updates):
@@ -56,50 +96,45 @@ def tensor_scatter_nd_update(tensor, indices, updates):
 
 
 def tensor_scatter_nd_add(tensor, indices, updates):
-    out = tensor.copy()
-    np.add.at(out, _nd_key(indices), updates)
-    return out
+    return _scatter_add(tensor.copy(), indices, updates)
 
 
 def unsorted_segment_sum(data, ids, *, num_segments):
     if ids.ndim == data.ndim == 1 and data.dtype.kind == "f":
         # one bincount pass (in float64) beats add.at's per-element loop
         return np.bincount(ids, weights=data, minlength=num_segments).astype(data.dtype)
-    out = np.zeros((num_segments,) + data.shape[ids.ndim:], dtype=data.dtype)
-    np.add.at(out, ids, data)
-    return out
+    rest = data.shape[ids.ndim:]
+    out = np.zeros((num_segments,) + rest, dtype=data.dtype)
+    return _add_rows(out, ids.reshape(-1), data.reshape((ids.size,) + rest))
 
 
-def _runs(ids, num_segments):
-    """Where each segment's run starts in sorted ``ids``, and which segments are empty."""
-    starts = np.searchsorted(ids, np.arange(num_segments))
-    ends = np.append(starts[1:], len(ids))
-    return starts, ends == starts
-
-
-def _reduceat(ufunc, data, ids, num_segments):
-    out_shape = (num_segments,) + data.shape[1:]
-    if num_segments == 0 or data.shape[0] == 0:
-        return np.zeros(out_shape, dtype=data.dtype), None
-    starts, empty = _runs(ids, num_segments)
-    out = ufunc.reduceat(data, starts, axis=0, dtype=data.dtype)
-    out[empty] = 0  # reduceat gives data[start] for an empty run
-    return out, empty
+def _runs(ufunc, data, ids, num_segments):
+    """The reduction of each run of equal sorted ``ids``, zeros for absent ids, and each
+    present segment's (id, length). ``reduceat`` pays per run: only non-empty ones are given."""
+    out = np.zeros((num_segments,) + data.shape[1:], dtype=data.dtype)
+    n = len(ids)
+    if n == 0:
+        return out, ids, ids
+    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    present = ids[starts]
+    out[present] = ufunc.reduceat(data, starts, axis=0, dtype=data.dtype)
+    return out, present, np.diff(np.append(starts, n))
 
 
 def segment_sum(data, ids, *, num_segments):
-    return _reduceat(np.add, data, ids, num_segments)[0]
+    return _runs(np.add, data, ids, num_segments)[0]
 
 
 def segment_max(data, ids, *, num_segments):
-    return _reduceat(np.maximum, data, ids, num_segments)[0]
+    return _runs(np.maximum, data, ids, num_segments)[0]
 
 
 def segment_mean(data, ids, *, num_segments):
-    sums, _ = _reduceat(np.add, data, ids, num_segments)
-    counts = np.bincount(ids, minlength=num_segments)
-    counts = np.maximum(counts, 1).reshape((num_segments,) + (1,) * (data.ndim - 1))
-    return (sums / counts).astype(data.dtype, copy=False)
+    out, present, lengths = _runs(np.add, data, ids, num_segments)
+    if len(present):
+        shape = (len(present),) + (1,) * (data.ndim - 1)
+        out[present] = out[present] / lengths.reshape(shape).astype(out.real.dtype)
+    return out
 
 
 def bincount(arr, *, length, dtype):
