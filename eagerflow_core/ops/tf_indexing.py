@@ -123,6 +123,20 @@ def gather(params, indices, axis=0, batch_dims=0) -> Tensor:
 
 
 def _gather_vjp(g, ans, params, indices, *, axis, batch_dims):
+    if batch_dims == 0:
+        # TensorFlow's rule: an unsorted_segment_sum of the cotangent, with the indices'
+        # axes first, into params.shape[axis] segments, then that axis moved back in place
+        ni = indices.ndim
+        to_front = tuple(range(axis, axis + ni)) + tuple(range(axis)) + \
+            tuple(range(axis + ni, g.ndim))
+        if to_front != tuple(range(g.ndim)):
+            g = F.permute_dims(g, to_front)
+        out = call(OPS["unsorted_segment_sum"], (g, indices),
+                   {"num_segments": params.shape[axis]})
+        if axis:
+            out = F.permute_dims(out, tuple(range(1, axis + 1)) + (0,) +
+                                 tuple(range(axis + 1, out.ndim)))
+        return out
     key, perm = _gather_key(indices, axis, batch_dims, params.shape[:batch_dims])
     if perm is not None:
         g = F.permute_dims(g, _inverse(_full_perm(perm, g.ndim)))
