@@ -15,7 +15,7 @@ from .._dtypes import int64
 from .._errors import (ArgumentTypeError, AxisError, DeviceError, DTypeError,
                        InvalidArgumentError, OutOfRangeError, ShapeError)
 from .._registry import F, OPS
-from .._tensor import Tensor
+from .._tensor import Symbolic, Tensor
 
 
 def tensor_arg(x, op, what, like: Tensor | None = None) -> Tensor:
@@ -59,15 +59,24 @@ def int_arg(x, op, what) -> int:
         raise ArgumentTypeError(f"{op}: {what} must be an int, got {type(x).__name__}") from None
 
 
-def host(t: Tensor, raw):
-    return t._device.backend.backend.to_host(raw)
+def traced(t: Tensor) -> bool:
+    """Whether ``t`` is a value ``ef.function`` is tracing (a shape, no values to check)."""
+    return isinstance(t._data, Symbolic)
+
+
+def host(t: Tensor, raw=None):
+    """``raw`` (``t``'s data by default) as a host array; under ``ef.function`` the read
+    raises its TracingError (an output shape that depends on the values cannot be traced)."""
+    if traced(t):
+        t.numpy()
+    return t._device.backend.backend.to_host(t._data if raw is None else raw)
 
 
 def extremes(idx: Tensor, axis=None):
     """Host (min, max) of an integer tensor (per last-axis column when ``axis`` is given)."""
     k = idx._device.kernels
     if axis is None:
-        return int(k["min"](idx._data)), int(k["max"](idx._data))
+        return int(host(idx, k["min"](idx._data))), int(host(idx, k["max"](idx._data)))
     return host(idx, k["min"](idx._data, axis=axis)), host(idx, k["max"](idx._data, axis=axis))
 
 
@@ -78,8 +87,9 @@ def out_of_range(op, what, bad, n, where) -> OutOfRangeError:
 
 
 def check_range(op, what, idx: Tensor, n: int, where: str):
-    """Raise OutOfRangeError unless every value of ``idx`` is in ``[0, n)``."""
-    if idx.size == 0:
+    """Raise OutOfRangeError unless every value of ``idx`` is in ``[0, n)`` (not checked while
+    ``ef.function`` traces: the values come later)."""
+    if idx.size == 0 or traced(idx):
         return
     lo, hi = extremes(idx)
     if lo < 0 or hi >= n:
@@ -87,8 +97,9 @@ def check_range(op, what, idx: Tensor, n: int, where: str):
 
 
 def check_nd(op, idx: Tensor, shape: tuple, first: int, what="params"):
-    """Bounds of gather_nd/scatter_nd indices: column j indexes axis ``first + j`` of ``shape``."""
-    if idx.size == 0:
+    """Bounds of gather_nd/scatter_nd indices: column j indexes axis ``first + j`` of ``shape``
+    (not checked while ``ef.function`` traces)."""
+    if idx.size == 0 or traced(idx):
         return
     los, his = extremes(idx, tuple(range(idx.ndim - 1)))
     for j, (lo, hi) in enumerate(zip(los.tolist(), his.tolist())):

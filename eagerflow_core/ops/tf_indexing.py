@@ -6,7 +6,9 @@ counting from the end), and one out of range raises OutOfRangeError naming the o
 and the valid range (the core checks, with two reductions and a host read, so every backend
 reports it the same way; a GPU gather would wrap or clip silently). Ops whose output shape
 depends on the values (``segment_*``, ``bincount``, ``boolean_mask``) read what they need on
-the host before the op runs, so every op's shape rule gives the exact shape.
+the host before the op runs, so every op's shape rule gives the exact shape. Under
+``ef.function`` the bounds checks wait for values (the NumPy kernels still raise for an
+index past the end), and a value-dependent shape is a TracingError.
 
 Every op here has a default implementation written in the core's own indexing ops
 (``getitem``, ``setitem``, ``index_add``), so a backend without a kernel of its own (the

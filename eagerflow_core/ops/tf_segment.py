@@ -86,7 +86,8 @@ def unsorted_segment_sum(data, segment_ids, num_segments) -> Tensor:
     num = U.int_arg(num_segments, op, "num_segments")
     if num < 0:
         raise InvalidArgumentError(f"{op}: num_segments must be non-negative, got {num}")
-    lo, hi = U.extremes(ids) if ids.size else (0, -1)
+    # (traced: the values come later; negative ids take the dropping path below anyway)
+    lo, hi = (-1, -1) if U.traced(ids) else U.extremes(ids) if ids.size else (0, -1)
     if hi >= num:
         raise U.out_of_range(op, "segment id", hi, num, f"num_segments={num}")
     if lo >= 0:
@@ -332,7 +333,7 @@ def boolean_mask(tensor, mask, axis=0) -> Tensor:
     if covered != mask.shape:
         raise ShapeError(f"boolean_mask: mask of shape {mask.shape} must match the dimensions "
                          f"{covered} of tensor {tensor.shape} from axis {axis}")
-    count = int(np.count_nonzero(U.host(mask, mask._data)))
+    count = int(np.count_nonzero(U.host(mask)))
     return call(boolean_mask_op, (tensor, mask), {"axis": axis, "count": count})
 
 

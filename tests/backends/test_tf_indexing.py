@@ -173,6 +173,25 @@ def test_scatter_adds_with_few_or_many_repeated_rows(device, way, distinct):
     assert_close(sums, want[:distinct], dtype=ef.float64)
 
 
+def test_under_ef_function(device):
+    # fixed output shapes trace (the core's bounds checks wait for values); shapes that
+    # depend on the values (segment counts, mask counts) are a clear TracingError
+    x = ef.asarray(np.arange(12.0).reshape(4, 3))
+    i = ef.constant([3, 0])
+
+    def f(x, i):
+        return (ef.gather(x, i), ef.gather_nd(x, i[:, None]),
+                ef.tensor_scatter_nd_add(x, i[:, None], x[:2]),
+                ef.unsorted_segment_sum(x[:2], i - 1, 4))
+
+    for got, want in zip(ef.function(f)(x, i), f(x, i)):
+        assert_close(got, values(want), dtype=ef.float64)
+    with pytest.raises(ef.TracingError, match="traced tensor"):
+        ef.function(lambda x: ef.boolean_mask(x, x[:, 0] > 3))(x)
+    with pytest.raises(ef.TracingError, match="traced tensor"):
+        ef.function(lambda x, i: ef.segment_sum(x[:2], i))(x, ef.constant([0, 1]))
+
+
 # -- errors ----------------------------------------------------------------------------------------
 
 def test_out_of_range_indices_name_the_op_the_index_and_the_range(device, way):
