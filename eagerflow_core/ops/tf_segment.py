@@ -144,8 +144,9 @@ defjvp(segment_sum_op, linear(segment_sum_op), None)
 
 
 def _counts(ids: Tensor, num: int, dtype, ndim: int) -> Tensor:
-    """Each segment's size (at least 1), shaped to broadcast against a (num, ...) tensor."""
-    ones = F.ones(ids.shape, dtype=dtype, device=ids._device)
+    """Each segment's size (at least 1) as the real dtype of ``dtype``, shaped to broadcast
+    against a (num, ...) tensor."""
+    ones = F.ones(ids.shape, dtype=R.real_dtype(dtype), device=ids._device)
     n = call(segment_sum_op, (ones, ids), {"num_segments": num})
     return F.reshape(F.maximum(n, 1), (num,) + (1,) * (ndim - 1))
 

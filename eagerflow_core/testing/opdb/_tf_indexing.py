@@ -93,7 +93,7 @@ def _gather_nd_ref(params, indices, batch_dims=0):
     return out
 
 
-# -- scatter_nd, tensor_scatter_nd_update / _add -----------------------------------------------------
+# -- scatter_nd, tensor_scatter_nd_update / _add ------------------------------------------------
 
 @st.composite
 def _scatter_parts(draw, dtype, grad, unique):
@@ -212,8 +212,17 @@ def _boolean_mask_ref(x, mask, axis=0):
 
 _X = np.arange(6, dtype=_F).reshape(3, 2)
 
+# Each op runs from the core's indexing ops on a backend without a kernel of its own (the
+# default implementations in ops/tf_indexing.py, ops/tf_segment.py): a backend is checked on
+# it when it has a kernel for the op or for those ops (``OpInfo.kernels``).
+_GETITEM = ("getitem",)
+_INDEX_ADD = ("index_add",)
+_SETITEM = ("setitem",)
+_SCAN = ("setitem", "maximum", "where", "concat")
+
 INFOS = [
-    OpInfo(name="gather", fn=ef.gather, ref=_gather_ref, dtypes=ALL, samples=_gather_samples,
+    OpInfo(name="gather", kernels=_GETITEM,
+           fn=ef.gather, ref=_gather_ref, dtypes=ALL, samples=_gather_samples,
            differentiable=True, grad_samples=partial(_gather_samples, grad=True),
            errors=(ErrorCase((_X, np.array([3])), {}, "OutOfRangeError",
                              r"^gather: index 3 is out of range for axis 0 .*valid: 0..2"),
@@ -221,21 +230,22 @@ INFOS = [
                    ErrorCase((_X, np.zeros(1, _F)), {}, "DTypeError", r"integer dtype"),
                    ErrorCase((_X, np.zeros((3, 1), _I)), {"axis": 0, "batch_dims": 1},
                              "InvalidArgumentError", r"axis \(0\) must be at least"))),
-    OpInfo(name="gather_nd", fn=ef.gather_nd, ref=_gather_nd_ref, dtypes=ALL,
+    OpInfo(name="gather_nd", kernels=_GETITEM, fn=ef.gather_nd, ref=_gather_nd_ref, dtypes=ALL,
            samples=_gather_nd_samples, differentiable=True,
            grad_samples=partial(_gather_nd_samples, grad=True),
            errors=(ErrorCase((_X, np.array([[0, 2]])), {}, "OutOfRangeError",
                              r"^gather_nd: index 2 in indices\[\.\.\., 1\] .*axis 1"),
                    ErrorCase((_X, np.zeros((1, 3), _I)), {}, "ShapeError",
                              r"indices.shape\[-1\] = 3"))),
-    OpInfo(name="scatter_nd", fn=ef.scatter_nd, ref=_scatter_nd_ref, dtypes=kinds("iufc"),
+    OpInfo(name="scatter_nd", kernels=_INDEX_ADD,
+           fn=ef.scatter_nd, ref=_scatter_nd_ref, dtypes=kinds("iufc"),
            samples=_scatter_nd_samples, differentiable=True,
            grad_samples=partial(_scatter_nd_samples, grad=True),
            errors=(ErrorCase((np.array([[4]]), np.ones(1, _F), (4,)), {}, "OutOfRangeError",
                              r"^scatter_nd: index 4 .*valid indices are 0..3"),
                    ErrorCase((np.array([[1]]), np.ones(2, _F), (4,)), {}, "ShapeError",
                              r"updates must have shape .*\(1,\)"))),
-    OpInfo(name="tensor_scatter_nd_update", fn=ef.tensor_scatter_nd_update,
+    OpInfo(name="tensor_scatter_nd_update", kernels=_SETITEM, fn=ef.tensor_scatter_nd_update,
            ref=partial(_tensor_scatter_ref, add=False), dtypes=ALL,
            samples=partial(_tensor_scatter_samples, unique=True), differentiable=True,
            grad_samples=partial(_tensor_scatter_samples, grad=True, unique=True),
@@ -243,13 +253,13 @@ INFOS = [
                              r"index 2 in indices\[\.\.\., 1\]"),
                    ErrorCase((_X, np.array([[1]]), np.ones((1, 2), np.int64)), {}, "DTypeError",
                              r"must have the tensor's dtype"))),
-    OpInfo(name="tensor_scatter_nd_add", fn=ef.tensor_scatter_nd_add,
+    OpInfo(name="tensor_scatter_nd_add", kernels=_INDEX_ADD, fn=ef.tensor_scatter_nd_add,
            ref=partial(_tensor_scatter_ref, add=True), dtypes=kinds("iufc"),
            samples=_tensor_scatter_samples, differentiable=True,
            grad_samples=partial(_tensor_scatter_samples, grad=True),
            errors=(ErrorCase((_X, np.array([[3]]), np.ones((1, 2), _F)), {}, "OutOfRangeError",
                              r"^tensor_scatter_nd_add: index 3"),)),
-    OpInfo(name="unsorted_segment_sum", fn=ef.unsorted_segment_sum,
+    OpInfo(name="unsorted_segment_sum", kernels=_INDEX_ADD, fn=ef.unsorted_segment_sum,
            ref=partial(_segment_ref, np.sum), dtypes=kinds("iufc"),
            samples=partial(_segment_samples, sort=False), differentiable=True,
            grad_samples=partial(_segment_samples, grad=True, sort=False),
@@ -257,31 +267,35 @@ INFOS = [
                              r"^unsorted_segment_sum: segment id 3 .*valid: 0..2"),
                    ErrorCase((_X, np.array([0, 1]), 3), {}, "ShapeError",
                              r"must match the leading dimensions"))),
-    OpInfo(name="segment_sum", fn=ef.segment_sum, ref=partial(_segment_ref, np.sum),
+    OpInfo(name="segment_sum", kernels=_INDEX_ADD,
+           fn=ef.segment_sum, ref=partial(_segment_ref, np.sum),
            dtypes=kinds("iufc"), samples=_segment_samples, differentiable=True,
            grad_samples=partial(_segment_samples, grad=True),
            errors=(ErrorCase((_X, np.array([1, 0, 2])), {}, "InvalidArgumentError",
                              r"^segment_sum: segment_ids must be sorted"),
                    ErrorCase((_X, np.array([-1, 0, 0])), {}, "OutOfRangeError",
                              r"segment id -1"))),
-    OpInfo(name="segment_mean", fn=ef.segment_mean, ref=partial(_segment_ref, np.mean),
+    OpInfo(name="segment_mean", kernels=_INDEX_ADD,
+           fn=ef.segment_mean, ref=partial(_segment_ref, np.mean),
            dtypes=kinds("fc"), samples=partial(_segment_samples, exact=False),
            differentiable=True, grad_samples=partial(_segment_samples, grad=True),
            errors=(ErrorCase((np.ones(3, _I), np.array([0, 0, 1])), {}, "DTypeError",
                              r"^segment_mean: expects a floating-point input"),)),
-    OpInfo(name="segment_max", fn=ef.segment_max, ref=partial(_segment_ref, np.max),
+    OpInfo(name="segment_max", kernels=_SCAN, fn=ef.segment_max, ref=partial(_segment_ref, np.max),
            dtypes=kinds("iuf"), samples=_segment_samples, differentiable=True,
            grad_samples=partial(_segment_samples, grad=True, distinct=True),
            note="the gradient is checked without ties (split equally among them; "
                 "tests/backends/test_tf_indexing.py checks a tie by hand)",
            errors=(ErrorCase((_X, np.array([0, 2, 1])), {}, "InvalidArgumentError",
                              r"must be sorted"),)),
-    OpInfo(name="bincount", fn=ef.bincount, ref=_bincount_ref, dtypes=kinds("iu"),
+    OpInfo(name="bincount", kernels=_INDEX_ADD,
+           fn=ef.bincount, ref=_bincount_ref, dtypes=kinds("iu"),
            samples=_bincount_samples,
            errors=(ErrorCase((np.array([1, -2]),), {}, "InvalidArgumentError",
                              r"^bincount: arr must be non-negative, got the value -2"),
                    ErrorCase((np.array([0.5]),), {}, "DTypeError", r"integer dtype"))),
-    OpInfo(name="boolean_mask", fn=ef.boolean_mask, ref=_boolean_mask_ref, dtypes=ALL,
+    OpInfo(name="boolean_mask", kernels=_GETITEM,
+           fn=ef.boolean_mask, ref=_boolean_mask_ref, dtypes=ALL,
            samples=_boolean_mask_samples, differentiable=True,
            grad_samples=partial(_boolean_mask_samples, grad=True),
            errors=(ErrorCase((_X, np.ones(2, np.bool_)), {}, "ShapeError",
