@@ -1,14 +1,16 @@
 """TensorFlow's gather / scatter ops in eagerflow (NumPy backend) against PyTorch (CPU) and raw
 NumPy, measured in the same run.
 
-    python benchmarks/bench_tf_ops.py [--quick] [--json PATH] [--threads N]
+    python benchmarks/bench_tf_ops.py [--quick] [--json PATH] [--threads N] [--clock cpu]
+
+(the options of bench_nn_ops.py, whose parser this reuses)
 
 Cases (float32, the sizes of an embedding layer's step):
   gather           ef.gather(table, idx): a 50,000 x 128 table, 4096 row indices; torch
                    index_select, NumPy np.take
-  gather_grad      the gradient of that lookup: ef.grad through ef.gather (an index_add into
-                   zeros of the table's shape); torch autograd through index_select; NumPy
-                   zeros + np.add.at
+  gather_grad      forward and gradient of that lookup: ef.grad through ef.gather (its rule
+                   is an unsorted_segment_sum into the table's rows); torch autograd through
+                   index_select; NumPy zeros + np.add.at (the gradient alone)
   scatter_add      ef.tensor_scatter_nd_add(table, idx[:, None], updates): a copy of the
                    table with 4096 rows added (repeats accumulate); torch clone().index_add_;
                    NumPy copy + np.add.at
@@ -20,55 +22,26 @@ Cases (float32, the sizes of an embedding layer's step):
                    segment_reduce("sum", lengths); NumPy np.add.reduceat
 
 Every case first checks that the three agree. Times are medians over ``--repeat`` rounds of
-the mean time per call of a loop lasting at least ``--min-time`` s; the libraries take turns
-within each round. Ratios are eagerflow's time over the other's (below 1: eagerflow faster).
+the mean time per call of a loop lasting at least ``--min-time`` s (bench_autodiff.measure);
+the libraries take turns within each round. Ratios are eagerflow's time over the other's
+(below 1: eagerflow faster).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import statistics
 import sys
 import time
 
+import numpy as np
+from bench_autodiff import _agree, measure
+from bench_dispatch import limit_threads
+from bench_nn_ops import parse_args, per_call  # the same options: --quick, --threads, --clock...
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="short run: 3 rounds of ~50 ms loops")
-    p.add_argument("--json", metavar="PATH", help="also save the results as JSON")
-    p.add_argument("--threads", type=int, default=1,
-                   help="threads for NumPy and PyTorch (default 1: like against like)")
-    p.add_argument("--repeat", type=int, help="rounds per case (default 7, quick 3)")
-    p.add_argument("--min-time", type=float, help="seconds per loop (default 0.2, quick 0.05)")
-    args = p.parse_args(argv)
-    args.repeat = args.repeat or (3 if args.quick else 7)
-    args.min_time = args.min_time or (0.05 if args.quick else 0.2)
-    return args
-
-
-ARGS = parse_args() if __name__ == "__main__" else None
-if ARGS is not None:
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
-
-import numpy as np  # noqa: E402
-
-import eagerflow_core as ef  # noqa: E402
+import eagerflow_core as ef
 
 ROWS, DIM, BATCH, FEW = 50_000, 128, 4096, 512
-
-
-def _per_call(fn, min_time):
-    fn()
-    n, start = 0, time.perf_counter()
-    while True:
-        fn()
-        n += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / n
 
 
 def cases(torch):
@@ -130,20 +103,20 @@ def _host(x):
 def main(args):
     import torch
     torch.set_num_threads(args.threads)
+    limits = limit_threads(args.threads)  # noqa: F841  (held while main runs)
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     table = cases(torch)
     print(f"bench_tf_ops: eagerflow {ef.__version__} (NumPy backend), NumPy {np.__version__}, "
-          f"PyTorch {torch.__version__}; {args.threads} thread(s), medians of {args.repeat} "
-          f"rounds; the machine may be shared: compare ratios, not times")
+          f"PyTorch {torch.__version__}; {args.threads} thread(s), {args.clock} clock, medians "
+          f"of {args.repeat} rounds; on a shared machine compare the ratios, not the times")
     results = {}
     for name, fns in table.items():
         want = _host(fns[2]())
         for lib, fn in zip(("eagerflow", "torch"), fns[:2]):
-            np.testing.assert_allclose(_host(fn()), want, rtol=1e-4, atol=1e-4,
-                                       err_msg=f"{name}: {lib} disagrees with NumPy")
-        rounds = {lib: [] for lib in ("eagerflow", "torch", "numpy")}
-        for _ in range(args.repeat):
-            for lib, fn in zip(rounds, fns):
-                rounds[lib].append(_per_call(fn, args.min_time))
+            _agree(f"{name}: {lib} against NumPy", _host(fn()), want, rtol=1e-4, atol=1e-4)
+        rounds = measure({lib: per_call(fn, clock)
+                          for lib, fn in zip(("eagerflow", "torch", "numpy"), fns)},
+                         args.repeat, args.min_time)
         med = {lib: statistics.median(v) for lib, v in rounds.items()}
         results[name] = {"median_s": med, "rounds_s": rounds,
                          "ef/torch": med["eagerflow"] / med["torch"],
@@ -156,10 +129,10 @@ def main(args):
               + f"{r['ef/torch']:>10.2f}{r['ef/numpy']:>10.2f}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"threads": args.threads, "repeat": args.repeat, "cases": results}, f,
-                      indent=1)
+            json.dump({"threads": args.threads, "repeat": args.repeat, "clock": args.clock,
+                       "cases": results}, f, indent=1)
     return results
 
 
 if __name__ == "__main__":
-    sys.exit(0 if main(ARGS) else 1)
+    sys.exit(0 if main(parse_args()) else 1)

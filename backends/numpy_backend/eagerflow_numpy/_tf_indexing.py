@@ -28,15 +28,18 @@ def _nd_key(indices, batch_dims=0):
 def gather(params, indices, *, axis, batch_dims):
     if batch_dims == 0:
         return np.take(params, indices, axis=axis)
+    # batch axes, the axes before `axis`, `axis`, the rest: each flattened to one, so that
+    # one take_along_axis picks every batch element's indices
     b = batch_dims
-    key = _batch_key(params.shape[:b], indices.ndim - b) + (slice(None),) * (axis - b) + \
-        (indices,)
-    out = params[key]
-    if axis == b:
-        return out
-    ni, npre = indices.ndim - b, axis - b  # NumPy put the advanced block (B + I) first
-    perm = list(range(b)) + list(range(b + ni, b + ni + npre)) + list(range(b, b + ni))
-    return out.transpose(perm + list(range(len(perm), out.ndim)))
+    batch, pre, post = params.shape[:b], params.shape[b:axis], params.shape[axis + 1:]
+    flat = params.reshape(_prod(batch), _prod(pre), params.shape[axis], _prod(post))
+    picks = indices.reshape(_prod(batch), 1, _prod(indices.shape[b:]), 1)
+    out = np.take_along_axis(flat, picks, axis=2)
+    return out.reshape(batch + pre + indices.shape[b:] + post)
+
+
+def _prod(shape):
+    return int(np.prod(shape, dtype=np.int64))
 
 
 def gather_nd(params, indices, *, batch_dims):

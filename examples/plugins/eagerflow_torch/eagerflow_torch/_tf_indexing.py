@@ -8,6 +8,8 @@ receives every update), maxima through ``scatter_reduce_("amax")``.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -32,15 +34,12 @@ def gather(params, indices, *, axis, batch_dims):
     if batch_dims == 0:
         out_shape = params.shape[:axis] + indices.shape + params.shape[axis + 1:]
         return torch.index_select(params, axis, indices.reshape(-1)).reshape(out_shape)
-    b = batch_dims
-    key = _batch_key(params.shape[:b], indices.ndim - b) + (slice(None),) * (axis - b) + \
-        (indices,)
-    out = params[key]
-    if axis == b:
-        return out
-    ni, npre = indices.ndim - b, axis - b  # advanced indices apart: their block came first
-    perm = list(range(b)) + list(range(b + ni, b + ni + npre)) + list(range(b, b + ni))
-    return out.permute(perm + list(range(len(perm), out.ndim)))
+    b = batch_dims  # batch, pre-axis, axis and trailing axes flattened: one take_along_dim
+    batch, pre, post = params.shape[:b], params.shape[b:axis], params.shape[axis + 1:]
+    flat = params.reshape(math.prod(batch), math.prod(pre), params.shape[axis], math.prod(post))
+    picks = indices.reshape(math.prod(batch), 1, math.prod(indices.shape[b:]), 1)
+    out = torch.take_along_dim(flat, picks.expand(-1, flat.shape[1], -1, flat.shape[3]), dim=2)
+    return out.reshape(batch + pre + indices.shape[b:] + post)
 
 
 def gather_nd(params, indices, *, batch_dims):
