@@ -218,14 +218,26 @@ def segment_max(data, segment_ids) -> Tensor:
     return _sorted_call(segment_max_op, data, segment_ids)
 
 
-def _segment_max_vjp(g, ans, data, ids, *, num_segments):
+def _maxima(data, ans, ids, num_segments, dtype):
+    """Which elements equal their segment's maximum, and how many do in each segment."""
     chosen = data == U.getitem(ans, (ids._data,))
-    ties = call(segment_sum_op, (F.astype(chosen, g._dtype), ids), {"num_segments": num_segments})
-    share = g / F.maximum(ties, 1)  # (an empty segment has no tie: never read back)
-    return F.where(chosen, U.getitem(share, (ids._data,)), 0)
+    ties = call(segment_sum_op, (F.astype(chosen, dtype), ids), {"num_segments": num_segments})
+    return chosen, F.maximum(ties, 1)  # (an empty segment has no tie and is never read back)
+
+
+def _segment_max_vjp(g, ans, data, ids, *, num_segments):
+    chosen, ties = _maxima(data, ans, ids, num_segments, g._dtype)
+    return F.where(chosen, U.getitem(g / ties, (ids._data,)), 0)
+
+
+def _segment_max_jvp(t, ans, data, ids, *, num_segments):
+    # the mean tangent of the elements that tie for the maximum (the VJP's transpose)
+    chosen, ties = _maxima(data, ans, ids, num_segments, t._dtype)
+    return call(segment_sum_op, (F.where(chosen, t, 0), ids), {"num_segments": num_segments}) / ties
 
 
 defvjp(segment_max_op, _segment_max_vjp, None)
+defjvp(segment_max_op, _segment_max_jvp, None)
 
 
 # -- bincount ------------------------------------------------------------------------------------
