@@ -90,16 +90,19 @@ demo: $(VENV)/.stamp-install $(VENV)/.stamp-demo
 	$(PY) docs/examples/gradients.py
 	$(PY) docs/examples/train_digits.py
 
-# The CUDA compile check first; the closing line of `make test` is then a pytest summary.
-test: cuda-check pytest doctest
+# The CUDA compile check first, then one pytest run of everything - the tests, the backend
+# tests, the packages' docstring examples and the guide pages' `>>>` examples - so that
+# `make test` ends on one summary that counts them all.
+DOCTESTS := --doctest-modules eagerflow_core backends/numpy_backend/eagerflow_numpy \
+            backends/cuda_backend/eagerflow_cuda --doctest-glob='*.md' docs --ignore=docs/examples
+test: cuda-check pytest
 
 pytest: $(VENV)/.stamp-test $(VENV)/.stamp-cuda-check $(VENV)/.stamp-mpi $(VENV)/.stamp-demo
-	$(PY) -m pytest -q tests backends
+	$(PY) -m pytest -q tests backends $(DOCTESTS)
 
-# Docstring examples of the packages and the `>>>` examples of the guide pages.
+# Only the docstring examples of the packages and the `>>>` examples of the guide pages.
 doctest: $(VENV)/.stamp-test $(VENV)/.stamp-mpi
-	$(PY) -m pytest -q --doctest-modules eagerflow_core backends/numpy_backend/eagerflow_numpy \
-	    backends/cuda_backend/eagerflow_cuda --doctest-glob='*.md' docs --ignore=docs/examples
+	$(PY) -m pytest -q $(DOCTESTS)
 
 # Compiles backends/cuda_backend/eagerflow_cuda/csrc/*.cu for sm_90 and sm_80 with NVRTC (the
 # backend's run-time compiler, required) and nvcc (where it exists; register spills fail), with

@@ -96,6 +96,16 @@ __all__ = (["__array_namespace_info__", "fallback_stats", "reset_fallback_stats"
            + _ops.__all__
            + ["random", "losses", "metrics", "optimizers", "train", "layers", "initializers"])
 
+# TensorFlow's everyday array ops (ops/tf_array.py, ops/tf_compose.py) and the ef.math
+# namespace (issue #8 item 3)
+from . import math  # noqa: E402,F401  (ef.math namespace: tf.math's names)
+from .math import reduce_logsumexp  # noqa: E402
+from .ops import tf_array as _tf_array, tf_compose as _tf_compose  # noqa: E402
+from .ops.tf_array import *  # noqa: E402,F401,F403
+from .ops.tf_compose import *  # noqa: E402,F401,F403
+
+__all__ = __all__ + _tf_array.__all__ + _tf_compose.__all__ + ["math", "reduce_logsumexp"]
+
 import sys as _sys  # noqa: E402
 
 _st.hooks.namespace = _sys.modules[__name__]  # what Tensor.__array_namespace__ returns

@@ -290,15 +290,17 @@ def call(op, inputs=(), params=_NO_PARAMS, device=None, _eager=False):
 
 def _call_uniform(op, inputs, params, dev, dt):
     """Tensor inputs of one dtype on one device: the op's *plan* for this (device, dtype,
-    params) - its kernel, the params as the kernel takes them (native dtype, positional
-    params split off) and the result dtype - is made once and kept (``OpDef.plans``), so a
-    repeated call (every step of a training loop) does one dict lookup instead of the dtype
-    rule and the parameter conversion."""
+    params) - the params as the kernel takes them (native dtype, positional params split off)
+    and the result dtype - is made once and kept (``OpDef.plans``), so a repeated call (every
+    step of a training loop) does one dict lookup instead of the dtype rule and the parameter
+    conversion. The kernel itself is looked up on every call: a table may change (a test's
+    monkeypatch, a reloaded plugin)."""
     try:
         key = (id(dev), dt, len(inputs), *params.values()) if params else (id(dev), dt, len(inputs))
         plan = op.plans.get(key)
-    except (TypeError, AttributeError):  # (plans is None: an op indexed by a key)  # an unhashable param (a list axis, an index array): no plan kept
+    except (TypeError, AttributeError):  # an unhashable param; plans is None (a keyed op)
         key = plan = None
+    kern = dev.kernels.get(op.name)
     if plan is None:
         if op.dtype_rule is None:  # a composite: its body decides
             return _run_impl(op, tuple(inputs), params)
@@ -306,13 +308,14 @@ def _call_uniform(op, inputs, params, dev, dt):
             out_dtype = op.dtype_rule(*[dt] * len(inputs), **params)
         except EagerflowError as exc:
             raise E.prefixed(op, exc, inputs) from None
-        kern = dev.kernels.get(op.name)
         if kern is None:
             return _finish(op, inputs, inputs, params, dev, out_dtype)  # fallback or impl
-        plan = (kern,) + _kernel_params(op, dev, params) + (out_dtype,)
+        plan = _kernel_params(op, dev, params) + (out_dtype,)
         if key is not None and len(op.plans) < _PLANS_PER_OP:
             op.plans[key] = plan
-    kern, pos, kparams, out_dtype = plan
+    elif kern is None:
+        return _finish(op, inputs, inputs, params, dev, plan[2])
+    pos, kparams, out_dtype = plan
     if len(inputs) == 1:
         raws = [inputs[0]._data]
     else:
@@ -340,7 +343,8 @@ _PLANS_PER_OP = 512  # a bound: ops called with ever-new params (reshape's shape
 def _forget_plans():
     # A reload may bring other kernels, and a freed device's id may be reused by a new one.
     for op in OPS.values():
-        op.plans.clear()
+        if op.plans is not None:
+            op.plans.clear()
 
 
 loader.on_reload.append(_forget_plans)

@@ -32,3 +32,4 @@ def device(request):
     dev = ef.device(request.param)
     with dev:
         yield dev
+

@@ -22,13 +22,14 @@ EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.py"))
 EXPECTED = {
     "eager_basics.py": [
         "ef.Tensor([[4., 0.],\n           [0., 1.]], shape=(2, 2), dtype=float32, device='cpu:0')",
-        "ef.Tensor(6., shape=(), dtype=float32, device='cpu:0')",
-        "ef.Tensor(1., shape=(), dtype=float32, device='cpu:0')",
+        "ef.Tensor(6., shape=(), dtype=float64, device='cpu:0')",
+        "ef.Tensor(1., shape=(), dtype=float64, device='cpu:0')",
         "int8 + 1       -> int8",
         "int8 + 0.5     -> float32",
         "int8 + uint8   -> int16",
         "bf16 + float16 -> float32",
-        "int32 / 2      -> float32",
+        "int8 / 2       -> float32",
+        "int32 / 2      -> float64",
         "[13, 24, 35]], shape=(2, 3), dtype=int64",
         "m[1]    = ef.Tensor([3, 4, 5], shape=(3,), dtype=int64, device='cpu:0')",
         "m[:, 2] = ef.Tensor([2, 5], shape=(2,), dtype=int64, device='cpu:0')",
@@ -108,6 +109,24 @@ def test_example_runs(path, tmp_path):
         at = found + len(want)
     if path.name == "train_digits.py":
         _check_digits(proc.stdout, tmp_path)
+
+
+def test_the_collatz_loop_of_the_tour_is_exact_from_2_pow_25_plus_1():
+    """The tour's loop (README, eager_basics.py), run as written from 2**25 + 1: an int64 / 2
+    is float64 (TensorFlow's rule), so every step is exact and it takes the true 170 steps; in
+    float32 (PyTorch's and JAX's choice) values above 2**24 lose bits and it ends after 33."""
+    source = (ROOT / "docs" / "examples" / "eager_basics.py").read_text()
+    loop = re.search(r"^a = ef\.constant\(12\).*?\n(while .*?)\n    print\(a\)", source,
+                     re.S | re.M)
+    assert loop, "eager_basics.py no longer holds the Collatz loop"
+    assert loop.group(1) in (ROOT / "README.md").read_text(), "the README's tour differs"
+    import eagerflow_core as ef
+    steps = 0
+    a = ef.constant(2 ** 25 + 1)
+    while not ef.equal(a, 1):
+        exec(loop.group(1).split("\n", 1)[1].strip(), {"ef": ef}, scope := {"a": a})
+        a, steps = scope["a"], steps + 1
+    assert steps == 170 and a.dtype is ef.float64
 
 
 def _check_digits(out, tmp_path):

@@ -22,7 +22,8 @@ print("int8 + 1       ->", (i8 + 1).dtype)           # a Python scalar is weak: 
 print("int8 + 0.5     ->", (i8 + 0.5).dtype)         # ... unless its kind is higher: float32
 print("int8 + uint8   ->", ef.result_type(ef.int8, ef.uint8))
 print("bf16 + float16 ->", (ef.ones(2, dtype=ef.bfloat16) + ef.ones(2, dtype=ef.float16)).dtype)
-print("int32 / 2      ->", (ef.asarray([1, 2], dtype=ef.int32) / 2).dtype)
+print("int8 / 2       ->", (i8 / 2).dtype)             # true division as in TensorFlow: small ints
+print("int32 / 2      ->", (ef.asarray([1, 2], dtype=ef.int32) / 2).dtype)  # ... wide ints exact
 
 # -- shapes, broadcasting and indexing --------------------------------------------------------
 m = ef.reshape(ef.arange(6), (2, 3))

@@ -20,6 +20,7 @@ import inspect
 from .._dispatch import call
 from .._registry import OpDef
 from .._state import state
+from .._tensor import Tensor
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
@@ -38,7 +39,10 @@ def composite(vjp, *, name: str | None = None):
 
     Gradients flow only through the tensor arguments: tensors the body reads from elsewhere
     (closures, Variables not passed in) are constants to a tape that records the composite.
-    With no tape active, calling the function is calling ``f``.
+    With no tape active, calling the function is calling ``f``, unless the composite has a
+    dtype rule (``eagerflow_core/nn/_rules.declare``) and the device of its first tensor
+    argument has a kernel of the composite's name (a backend's fused kernel, such as the CUDA
+    backend's softmax): the dispatcher then runs that kernel, with a tape or without.
 
     >>> import eagerflow_core as ef
     >>> from eagerflow_core.autodiff.composite import composite
@@ -69,7 +73,8 @@ def composite(vjp, *, name: str | None = None):
 
         @functools.wraps(f)
         def wrapped(*args, **kwargs):
-            if state.interp is None:
+            if state.interp is None and (op.dtype_rule is None
+                                         or not _device_has_kernel(op.name, args)):
                 return f(*args, **kwargs)
             if not kwargs and len(args) == n_in and kw_defaults is not None:  # skip bind()
                 inputs, params = list(args), dict(kw_defaults)
@@ -83,6 +88,16 @@ def composite(vjp, *, name: str | None = None):
         wrapped.op = op
         return wrapped
     return deco
+
+
+def _device_has_kernel(name: str, args) -> bool:
+    """Whether the device of the first tensor among ``args`` has a kernel ``name`` (a fused
+    kernel for a composite): then even with no interpreter the call goes through the
+    dispatcher, which runs that kernel instead of the body."""
+    for a in args:
+        if type(a) is Tensor:
+            return name in a._device.kernels
+    return False
 
 
 def _rule(vjp, n_in):

@@ -13,6 +13,7 @@ from ..ops.manipulation import expand_dims, reshape
 from ..ops.statistical import max as ef_max
 from ..ops.statistical import min as ef_min
 from ..ops.statistical import sum as ef_sum
+from . import _rules
 from ._common import as_float, as_tensor, axis_of, shift
 from .softmax import log_softmax, softmax
 
@@ -63,13 +64,47 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1) -> Tensor:
 
 
 # -- labels as class indices -------------------------------------------------------------------
-def _sparse_logits_vjp(g, ans, labels, logits):
+def _sparse_grad_vjp(h, ans, g, labels, logits):
+    # out = g[..., None] * (softmax(logits) - onehot): d/dg sums h * (softmax - onehot) over
+    # the classes; d/dlogits is g[..., None] * softmax's gradient applied to h.
+    p = softmax(logits)
+    dg = ef_sum(h * (p - _onehot(labels, logits)), axis=-1)
+    return dg, None, expand_dims(g, axis=-1) * (p * (h - ef_sum(h * p, axis=-1, keepdims=True)))
+
+
+def _onehot(labels, logits):
     n = logits.shape[-1]
-    onehot = expand_dims(labels, axis=-1) == arange(n, device=logits.device)
-    return expand_dims(g, axis=-1) * (softmax(logits) - astype(onehot, logits.dtype))
+    return astype(expand_dims(labels, axis=-1) == arange(n, device=logits.device), logits.dtype)
 
 
-@composite(vjp=(None, _sparse_logits_vjp))
+@composite(vjp=_sparse_grad_vjp, name="sparse_softmax_cross_entropy_grad")
+def _sparse_grad(g, labels, logits):
+    return expand_dims(g, axis=-1) * (softmax(logits) - _onehot(labels, logits))
+
+
+# A backend's fused backward kernel of this name runs as kernel(g, labels, logits).
+_rules.declare(_sparse_grad, dtype_rule=_rules.float_result,
+               shape_rule=lambda g, labels, logits: tuple(logits))
+
+
+def _sparse_logits_vjp(g, ans, labels, logits):
+    return _sparse_grad(g, labels, logits)
+
+
+@composite(vjp=(None, _sparse_logits_vjp), name=_SPARSE)
+def _sparse_xent(labels, logits):
+    shifted, _ = shift(logits, (logits.ndim - 1,))
+    lse = log(ef_sum(exp(shifted), axis=-1))
+    picked = take_along_axis(shifted, expand_dims(labels, axis=-1), axis=-1)
+    return lse - reshape(picked, labels.shape)
+
+
+# A backend with a kernel of this name (the CUDA backend's fused one) runs it as
+# kernel(labels, logits), once the labels were checked.
+_rules.declare(_sparse_xent, dtype_rule=_rules.float_result,
+               shape_rule=lambda labels, logits: tuple(labels))
+
+
 def sparse_softmax_cross_entropy_with_logits(labels, logits) -> Tensor:
     """Per-example cross-entropy between integer class ``labels`` (shape ``logits.shape[:-1]``,
     values in ``[0, logits.shape[-1])``) and unnormalised ``logits`` over the last axis:
@@ -99,10 +134,10 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits) -> Tensor:
             raise OutOfRangeError(f"{_SPARSE}: label {lo if lo < 0 else hi} is out of range: "
                                   f"labels are class indices in [0, {n}) (logits.shape[-1] is "
                                   f"{n})")
-    shifted, _ = shift(logits, (logits.ndim - 1,))
-    lse = log(ef_sum(exp(shifted), axis=-1))
-    picked = take_along_axis(shifted, expand_dims(labels, axis=-1), axis=-1)
-    return lse - reshape(picked, labels.shape)
+    return _sparse_xent(labels, logits)
+
+
+sparse_softmax_cross_entropy_with_logits.op = _sparse_xent.op
 
 
 __all__ = ["softmax_cross_entropy_with_logits", "sparse_softmax_cross_entropy_with_logits"]

@@ -12,6 +12,7 @@ from ..autodiff.custom import stop_gradient
 from ..ops.elementwise import exp, log
 from ..ops.manipulation import reshape
 from ..ops.statistical import sum as ef_sum
+from . import _rules
 from ._common import as_float, axes_of, axis_of, kept_shape, shift
 
 
@@ -49,11 +50,42 @@ def logsumexp(x, /, *, axis=None, keepdims=False) -> Tensor:
 
 
 # -- log_softmax and softmax -------------------------------------------------------------------
-def _log_softmax_vjp(g, ans, x, *, axis=-1):
-    return g - exp(ans) * ef_sum(g, axis=axis, keepdims=True)
+# The public functions check their arguments, then call a composite with declared rules: a
+# backend with a kernel of the composite's name ("softmax", "log_softmax": the CUDA backend's
+# fused row kernels) runs it as ``kernel(x, axis=axis)`` instead of the body.
+
+# Their gradients are composites too (a backend's fused backward kernel, "softmax_grad" /
+# "log_softmax_grad" called as kernel(g, y, axis=axis), replaces the body), whose own rules keep
+# higher-order gradients working.
+
+def _log_softmax_grad_vjp(h, ans, g, y, *, axis):
+    # out = g - exp(y) * sum(g): d/dg is h - sum(h * exp(y)), d/dy is -h * exp(y) * sum(g)
+    p = exp(y)
+    return (h - ef_sum(h * p, axis=axis, keepdims=True),
+            -h * p * ef_sum(g, axis=axis, keepdims=True))
 
 
-@composite(vjp=_log_softmax_vjp)
+@composite(vjp=_log_softmax_grad_vjp, name="log_softmax_grad")
+def _log_softmax_grad(g, y, *, axis):
+    return g - exp(y) * ef_sum(g, axis=axis, keepdims=True)
+
+
+_rules.declare(_log_softmax_grad, dtype_rule=_rules.float_result, shape_rule=_rules.same_shape)
+
+
+def _log_softmax_vjp(g, ans, x, *, axis):
+    return _log_softmax_grad(g, ans, axis=axis)
+
+
+@composite(vjp=_log_softmax_vjp, name="log_softmax")
+def _log_softmax(x, *, axis):
+    shifted, _ = shift(x, (axis,))
+    return shifted - log(ef_sum(exp(shifted), axis=axis, keepdims=True))
+
+
+_rules.declare(_log_softmax, dtype_rule=_rules.float_result, shape_rule=_rules.same_shape)
+
+
 def log_softmax(x, /, *, axis=-1) -> Tensor:
     """``x - logsumexp(x, axis, keepdims=True)``: log-probabilities from logits, stable for
     large logits (TensorFlow's ``tf.nn.log_softmax``).
@@ -63,16 +95,37 @@ def log_softmax(x, /, *, axis=-1) -> Tensor:
     ef.Tensor([-0.6931472, -0.6931472,       -inf], shape=(3,), dtype=float32, device='cpu:0')
     """
     x = as_float(x, "log_softmax")
-    ax = axis_of(axis, x, "log_softmax")
-    shifted, _ = shift(x, (ax,))
-    return shifted - log(ef_sum(exp(shifted), axis=ax, keepdims=True))
+    return _log_softmax(x, axis=axis_of(axis, x, "log_softmax"))
 
 
-def _softmax_vjp(g, ans, x, *, axis=-1):
-    return ans * (g - ef_sum(g * ans, axis=axis, keepdims=True))
+def _softmax_grad_vjp(h, ans, g, y, *, axis):
+    # out = y * (g - sum(g * y)): d/dg is y * (h - sum(h * y)),
+    # d/dy is h * (g - sum(g * y)) - g * sum(h * y)
+    hy = ef_sum(h * y, axis=axis, keepdims=True)
+    return y * (h - hy), h * (g - ef_sum(g * y, axis=axis, keepdims=True)) - g * hy
 
 
-@composite(vjp=_softmax_vjp)
+@composite(vjp=_softmax_grad_vjp, name="softmax_grad")
+def _softmax_grad(g, y, *, axis):
+    return y * (g - ef_sum(g * y, axis=axis, keepdims=True))
+
+
+_rules.declare(_softmax_grad, dtype_rule=_rules.float_result, shape_rule=_rules.same_shape)
+
+
+def _softmax_vjp(g, ans, x, *, axis):
+    return _softmax_grad(g, ans, axis=axis)
+
+
+@composite(vjp=_softmax_vjp, name="softmax")
+def _softmax(x, *, axis):
+    e = exp(shift(x, (axis,))[0])
+    return e / ef_sum(e, axis=axis, keepdims=True)
+
+
+_rules.declare(_softmax, dtype_rule=_rules.float_result, shape_rule=_rules.same_shape)
+
+
 def softmax(x, /, *, axis=-1) -> Tensor:
     """``exp(x) / sum(exp(x), axis)``: probabilities from logits, stable for large logits.
 
@@ -82,9 +135,11 @@ def softmax(x, /, *, axis=-1) -> Tensor:
                [0.25, 0.75]], shape=(2, 2), dtype=float32, device='cpu:0')
     """
     x = as_float(x, "softmax")
-    ax = axis_of(axis, x, "softmax")
-    e = exp(shift(x, (ax,))[0])
-    return e / ef_sum(e, axis=ax, keepdims=True)
+    return _softmax(x, axis=axis_of(axis, x, "softmax"))
+
+
+log_softmax.op = _log_softmax.op  # what tapes record for them (their rules, for interpreters)
+softmax.op = _softmax.op
 
 
 __all__ = ["log_softmax", "logsumexp", "softmax"]

@@ -2,7 +2,8 @@
 
 Elementwise rules map one input dtype (after promotion) to ``(compute_dtype, result_dtype)``,
 or to None when the op refuses that dtype. Integers and bools given to a floating function
-(``exp``, ``sin``, ``/``) are lifted to the default float first, as PyTorch and JAX do.
+(``exp``, ``sin``) are lifted to the default float first, as PyTorch and JAX do; true division
+follows TensorFlow instead (see ``true_divide``).
 """
 
 from __future__ import annotations
@@ -90,7 +91,13 @@ def to_real(d):
 
 
 def true_divide(d):
-    return (d, d) if d.kind in "fc" else (F, F)
+    """Floating and complex dtypes keep theirs. Integers (and bool) follow TensorFlow's rule,
+    which keeps integer quotients exact: 8- and 16-bit integers give float32, 32- and 64-bit
+    ones float64 (float32's 24-bit significand would round 2**25 + 1). PyTorch and JAX give the
+    default float (float32) for every integer dtype (issue #8 item 5)."""
+    if d.kind in "fc":
+        return (d, d)
+    return (float64, float64) if d.kind in "iu" and d.itemsize >= 4 else (F, F)
 
 
 # -- words for error messages, next to the rules they describe ---------------------------------

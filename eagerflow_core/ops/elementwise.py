@@ -58,9 +58,13 @@ defjvp(multiply, lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t)
 
 divide = binary("divide", R.true_divide, """True division x1 / x2, element-wise.
 
-    Integer inputs give the default float dtype (float32), as in PyTorch and JAX.""", example="""
+    Integer inputs follow TensorFlow, which keeps integer quotients exact: 8- and 16-bit
+    integers (and bool) give float32, 32- and 64-bit integers float64 (PyTorch and JAX give
+    float32 for all).""", example="""
     >>> import eagerflow_core as ef
     >>> ef.divide(ef.constant([3, 4]), 2)
+    ef.Tensor([1.5, 2. ], shape=(2,), dtype=float64, device='cpu:0')
+    >>> ef.divide(ef.constant([3, 4], dtype=ef.int16), 2)
     ef.Tensor([1.5, 2. ], shape=(2,), dtype=float32, device='cpu:0')
 """)
 defvjp(divide, lambda g, ans, x, y: g / cj(y), lambda g, ans, x, y: -g * cj(ans / y))

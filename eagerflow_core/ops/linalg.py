@@ -55,6 +55,8 @@ def _matmul_x1(g, ans, x1, x2):
     if x2.ndim == 1:  # ans[..., m] = x1[..., m, :] . x2: an outer product per row
         return F.expand_dims(g, axis=-1) * cj(x2)
     if x1.ndim == 1:  # ans[..., n] = x1 @ x2[..., :, n]: x1 was a row
+        if x2.ndim == 2:  # no batch to sum away: one matrix-vector product
+            return matmul(cj(x2), g)
         g = F.expand_dims(g, axis=-2)
     return matmul(g, mH(x2))
 
@@ -64,7 +66,10 @@ def _matmul_x2(g, ans, x1, x2):
         if x2.ndim == 1:
             return g * cj(x1)
         return F.expand_dims(cj(x1), axis=-1) * F.expand_dims(g, axis=-2)
-    if x2.ndim == 1:  # (..., 1, m) @ (..., m, k): a row per batch, summed by the engine
+    if x2.ndim == 1:
+        if x1.ndim == 2:  # no batch to sum away: one vector-matrix product
+            return matmul(g, cj(x1))
+        # (..., 1, m) @ (..., m, k): a row per batch, summed by the engine
         return matmul(F.expand_dims(g, axis=-2), cj(x1))
     return matmul(mH(x1), g)
 

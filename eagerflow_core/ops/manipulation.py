@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import operator
 
-from .._dispatch import call
+from .._dispatch import as_tensor_arg, call
 from .._errors import ArgumentTypeError, DTypeError, InvalidArgumentError, ShapeError
 from .._registry import F, defjvp, defop, defvjp
 from .._tensor import Tensor
@@ -323,13 +323,20 @@ squeeze_op = defop("squeeze", family="manipulation", dtype_rule=R.same_dtype,
 
 
 @public(squeeze_op)
-def squeeze(x, /, axis) -> Tensor:
-    """``x`` without the size-1 axes ``axis`` (an int or a tuple; required, as in the standard).
+def squeeze(x, /, axis=None) -> Tensor:
+    """``x`` without the size-1 axes ``axis`` (an int or a tuple, as in the standard). Without
+    ``axis``, every size-1 axis goes (TensorFlow's ``tf.squeeze(x)``).
 
     >>> import eagerflow_core as ef
     >>> ef.squeeze(ef.ones((1, 3, 1)), axis=(0, 2)).shape
     (3,)
+    >>> ef.squeeze(ef.ones((1, 3, 1))).shape
+    (3,)
     """
+    if axis is None:
+        if not hasattr(x, "shape"):
+            x = as_tensor_arg(squeeze_op, x)
+        axis = tuple(i for i, d in enumerate(x.shape) if d == 1)
     axis = axis if isinstance(axis, int) else _int_tuple(axis, "squeeze: axis")
     return call(squeeze_op, (x,), {"axis": axis})
 

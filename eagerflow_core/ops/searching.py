@@ -11,7 +11,7 @@ import numpy as np
 
 from .._dispatch import as_tensor_arg, call
 from .._dtypes import bool_, default_index, promote_types, scalar_dtype, weak_promote
-from .._errors import AxisError, DTypeError, InvalidArgumentError, ShapeError
+from .._errors import ArgumentTypeError, AxisError, DTypeError, InvalidArgumentError, ShapeError
 from .._registry import F, Masked, defjvp, defop, defvjp
 from .._tensor import Tensor
 from . import _rules as R
@@ -114,6 +114,16 @@ def nonzero(x, /) -> tuple[Tensor, ...]:
     return tuple(call(nonzero_op, (x,)))
 
 
+def _coordinates(condition) -> Tensor:
+    """One-argument ``where``: ``nonzero``'s index tensors as the columns of an (n, ndim)
+    tensor; a 0-d condition gives (1, 0) or (0, 0), as in TensorFlow."""
+    if not isinstance(condition, Tensor):
+        condition = as_tensor_arg(where_op, condition, allow_scalar=True)
+    if condition.ndim == 0:
+        return F.zeros((int(bool(condition)), 0), dtype=default_index, device=condition.device)
+    return F.stack(nonzero(condition), axis=-1)
+
+
 # -- searchsorted ------------------------------------------------------------------------------
 def _searchsorted_dtype(x1, x2, *, side="left"):
     R.require(x1, "biuf", "a real (not complex)")
@@ -209,18 +219,31 @@ def _where_operand(x, dt):
 
 
 @public(where_op)
-def where(condition, x1, x2, /) -> Tensor:
+def where(condition, x1=None, x2=None, /) -> Tensor:
     """Elements of ``x1`` where ``condition`` is True, of ``x2`` elsewhere (all three
     broadcast together).
 
     ``condition`` must be bool. ``x1`` and ``x2`` promote to their common dtype; either may be
     a Python scalar, which takes the other's dtype.
 
+    With ``condition`` alone (TensorFlow's ``tf.where(condition)``): the coordinates of its
+    nonzero (True) elements in row-major order, an int64 tensor of shape ``(n, ndim)`` (the
+    standard's ``nonzero``, stacked).
+
     >>> import eagerflow_core as ef
     >>> x = ef.constant([1.5, -2.0, 3.0])
     >>> ef.where(x > 0, x, 0)
     ef.Tensor([1.5, 0. , 3. ], shape=(3,), dtype=float32, device='cpu:0')
+    >>> ef.where(ef.constant([[True, False], [True, True]]))
+    ef.Tensor([[0, 0],
+               [1, 0],
+               [1, 1]], shape=(3, 2), dtype=int64, device='cpu:0')
     """
+    if x2 is None:
+        if x1 is not None:
+            raise ArgumentTypeError("where: give both x1 and x2, or neither (then the "
+                                    "coordinates of condition's True elements are returned)")
+        return _coordinates(condition)
     if type(condition) is not bool:
         if not isinstance(condition, Tensor):
             condition = as_tensor_arg(where_op, condition, allow_scalar=False)

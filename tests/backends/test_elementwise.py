@@ -41,6 +41,7 @@ BINARY = [n for n in ELEMENTWISE if OPS[n].nin == 2]
 
 # -- the result dtype of each op, written out independently of the core's rules ---------------
 # "same" (the input's dtype) unless listed. float: bool and integer inputs give float32;
+# divide follows TensorFlow: 32- and 64-bit integers give float64, which holds their quotients;
 # real: complex inputs give the real dtype of their precision; bool: always bool.
 RESULT = {
     "float": ["divide", "reciprocal", "exp", "expm1", "log", "log1p", "log2", "log10",
@@ -73,6 +74,8 @@ def result_dtype(name, dtype):
     rule = RULE.get(name, "same")
     if rule == "bool":
         return ef.bool
+    if name == "divide" and dtype.kind in "iu" and dtype.itemsize >= 4:
+        return ef.float64
     if rule == "float" and dtype.kind in "biu":
         return ef.float32
     if rule == "real":
@@ -364,7 +367,8 @@ def test_operators_spot_values(device):
     x = ef.asarray(np.array([1, 2, 3], np.int32))
     assert (10 - x).tolist() == [9, 8, 7]
     assert (2 ** x).tolist() == [2, 4, 8] and (2 ** x).dtype is ef.int32
-    assert (x / 2).dtype is ef.float32 and (1 / x).tolist()[1] == 0.5
+    assert (x / 2).dtype is ef.float64 and (1 / x).tolist()[1] == 0.5  # TF: int32 / -> float64
+    assert (ef.asarray([1, 2], dtype=ef.int16) / 2).dtype is ef.float32
     assert (7 // x).tolist() == [7, 3, 2] and (7 % x).tolist() == [0, 1, 1]
     assert (1 << x).tolist() == [2, 4, 8] and (64 >> x).tolist() == [32, 16, 8]
     assert (2 < x).tolist() == [False, False, True] and (2 >= x).tolist() == [True, True, False]

@@ -54,6 +54,15 @@ def _probe() -> tuple[bool, str]:
     return True, ""
 
 
+def _special():
+    """``cupyx.scipy.special`` (CuPy's special functions), or None if this CuPy lacks it."""
+    try:
+        from cupyx.scipy import special
+    except ImportError:
+        return None
+    return special
+
+
 class CupyBackend(CudaExecution, ArrayAPIBackend):
     """The ``"cuda"`` devices, one per GPU that CuPy sees."""
 
@@ -126,8 +135,9 @@ class CupyBackend(CudaExecution, ArrayAPIBackend):
 
     def _table(self) -> dict:
         from .kernels import build_table
-        return build_table(self.namespace, self.sums, extras={
-            **self.random.table(), "from_dlpack": self.from_dlpack_on_device})
+        return build_table(self.namespace, self.sums, special=_special(), training=self.fused,
+                           extras={**self.random.table(),
+                                   "from_dlpack": self.from_dlpack_on_device})
 
     def kernels(self) -> dict:
         """The table of device 0 (the core binds other devices through ``kernels_for``)."""

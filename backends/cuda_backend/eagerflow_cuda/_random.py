@@ -1,4 +1,5 @@
-"""Counter-based random draws on the GPU: the ``random.uniform`` and ``random.normal`` kernels.
+"""Counter-based random draws on the GPU: the ``random.uniform``, ``random.normal`` and
+``random.permutation`` kernels.
 
 ``uniform(key, counter, shape, dtype)`` and ``normal(key, counter, shape, dtype)`` return a new
 CuPy array drawn by ``csrc/philox.cu`` (Philox4x32-10) on the current stream: no host round trip,
@@ -51,8 +52,20 @@ class Random:
         """Standard normal values (Box-Muller)."""
         return self._draw("normal", key, counter, shape, dtype)
 
+    def permutation(self, key, counter, n, /):
+        """A uniformly random permutation of ``range(n)`` (int64): the order that sorts ``n``
+        float64 uniform draws (53 random bits each; a tie, about n**2 / 2**54 likely, keeps the
+        earlier index first, so the result is still a permutation)."""
+        n = int(n)
+        if n < 0:
+            raise ValueError(f"random.permutation: n must be non-negative, got {n}")
+        keys = self._draw("uniform", key, counter, (n,), np.float64)
+        return self.rt.xp.argsort(keys).astype(np.int64, copy=False)
+
     def table(self) -> dict:
-        return {"random.uniform": self.uniform, "random.normal": self.normal}
+        """The core's ``random.*`` kernels (signatures of ``eagerflow_numpy/_random.py``)."""
+        return {"random.uniform": self.uniform, "random.normal": self.normal,
+                "random.permutation": self.permutation}
 
 
 counters_used = L.counters_used

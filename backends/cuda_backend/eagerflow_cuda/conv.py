@@ -15,19 +15,23 @@ output channels into contiguous groups (filters of shape ``(KH, KW, C // groups,
 pooling with SAME padding divides by the number of real (unpadded) elements in each window, as
 TensorFlow does; max pooling sends the gradient to the first maximum of each window.
 
-``CONV`` maps the names below to the functions (arrays in, arrays out):
+The functions below take arrays and return arrays; ``KERNELS`` (at the end) wraps them under
+the core's op names (``nn.conv2d``, ``nn.conv2d_backprop_input``, ``nn.conv2d_backprop_filter``,
+``nn.max_pool2d``, ``nn.max_pool2d_grad``, ``nn.max_pool2d_grad_grad``, ``nn.avg_pool2d``,
+``nn.avg_pool2d_grad``) with the core's signatures, which the backend's kernel table holds:
 
-- ``nn.conv2d``: ``conv2d(x, filters, *, strides=1, padding="VALID", dilations=1, groups=1,
+- ``conv2d(x, filters, *, strides=1, padding="VALID", dilations=1, groups=1,
   data_format="NHWC")``
-- ``nn.conv2d_grad_input``: ``conv2d_grad_input(g, filters, input_shape, *, same keywords)``
-- ``nn.conv2d_grad_filter``: ``conv2d_grad_filter(g, x, filter_shape, *, same keywords)``
-- ``nn.conv1d``, ``nn.conv1d_grad_input``, ``nn.conv1d_grad_filter``: the same with one spatial
-  axis: ``x`` (N, W, C), filters (KW, C // groups, O), keywords ``stride``, ``padding``,
+- ``conv2d_grad_input(g, filters, input_shape, *, same keywords)``
+- ``conv2d_grad_filter(g, x, filter_shape, *, same keywords)``
+- ``conv1d``, ``conv1d_grad_input``, ``conv1d_grad_filter``: the same with one spatial axis:
+  ``x`` (N, W, C), filters (KW, C // groups, O), keywords ``stride``, ``padding``,
   ``dilation``, ``groups``, ``data_format="NWC"`` (or ``"NCW"``)
-- ``nn.max_pool2d``: ``max_pool2d(x, ksize, strides=None, padding="VALID", data_format="NHWC")``
-- ``nn.max_pool2d_grad``: ``max_pool2d_grad(g, x, ksize, strides=None, padding="VALID", ...)``
-- ``nn.avg_pool2d``: ``avg_pool2d(x, ksize, strides=None, padding="VALID", data_format="NHWC")``
-- ``nn.avg_pool2d_grad``: ``avg_pool2d_grad(g, input_shape, ksize, strides=None, ...)``
+- ``max_pool2d(x, ksize, strides=None, padding="VALID", data_format="NHWC")``
+- ``max_pool2d_grad(g, x, ksize, strides=None, padding="VALID", ...)``
+- ``max_pool2d_grad_grad(x, h, ksize, strides=None, padding="VALID", ...)``
+- ``avg_pool2d(x, ksize, strides=None, padding="VALID", data_format="NHWC")``
+- ``avg_pool2d_grad(g, input_shape, ksize, strides=None, ...)``
 
 ``strides=None`` in pooling means the window size (TensorFlow's default in Keras layers).
 
@@ -367,11 +371,70 @@ def avg_pool2d_grad(g, input_shape, ksize, strides=None, padding="VALID", data_f
     return _from_nhwc(geo.crop(dx), data_format)
 
 
-CONV = {
-    "nn.conv2d": conv2d, "nn.conv2d_grad_input": conv2d_grad_input,
-    "nn.conv2d_grad_filter": conv2d_grad_filter,
-    "nn.conv1d": conv1d, "nn.conv1d_grad_input": conv1d_grad_input,
-    "nn.conv1d_grad_filter": conv1d_grad_filter,
-    "nn.max_pool2d": max_pool2d, "nn.max_pool2d_grad": max_pool2d_grad,
-    "nn.avg_pool2d": avg_pool2d, "nn.avg_pool2d_grad": avg_pool2d_grad,
+def max_pool2d_grad_grad(x, h, ksize, strides=None, padding="VALID", data_format="NHWC"):
+    """The gradient of max_pool2d_grad with respect to its ``g``: each window of ``h`` read at
+    the window's first maximum of ``x`` (shape of the pooled output)."""
+    xp = _xp(x)
+    x, h = _to_nhwc(x, data_format), _to_nhwc(h, data_format)
+    geo = _pool_geometry(x.shape, ksize, strides, padding)
+    shape = (geo.n, geo.oh, geo.ow, geo.kh * geo.kw, geo.c)
+    first = xp.argmax(geo.windows(geo.pad(x, _lowest(x.dtype))).reshape(shape), axis=3)
+    hwin = geo.windows(geo.pad(h)).reshape(shape)
+    out = xp.take_along_axis(hwin, first[:, :, :, None, :], axis=3)[:, :, :, 0, :]
+    return _from_nhwc(out, data_format)
+
+
+# -- the kernel table: the core's op names and calling convention ------------------------------
+# The core calls kernel(*tensor inputs, **params) with every shape checked, SAME resolved into
+# explicit pads ((top, bottom), (left, right)), strides/dilations/ksize as pairs and
+# data_format "NHWC" or "NCHW" (eagerflow_core/ops/nn_conv.py, nn_pool.py); the NumPy backend's
+# eagerflow_numpy/_nn.py has the same signatures.
+
+def _k_conv2d(x, filters, /, *, strides, padding, dilations, groups, data_format):
+    return conv2d(x, filters, strides=strides, padding=padding, dilations=dilations,
+                  groups=groups, data_format=data_format)
+
+
+def _k_conv2d_backprop_input(dy, filters, /, *, input_shape, strides, padding, dilations, groups,
+                             data_format):
+    return conv2d_grad_input(dy, filters, input_shape, strides=strides, padding=padding,
+                             dilations=dilations, groups=groups, data_format=data_format)
+
+
+def _k_conv2d_backprop_filter(x, dy, /, *, filter_shape, strides, padding, dilations, groups,
+                              data_format):
+    return conv2d_grad_filter(dy, x, filter_shape, strides=strides, padding=padding,
+                              dilations=dilations, groups=groups, data_format=data_format)
+
+
+def _k_max_pool2d(x, /, *, ksize, strides, padding, data_format):
+    return max_pool2d(x, ksize, strides, padding, data_format)
+
+
+def _k_max_pool2d_grad(x, dy, /, *, ksize, strides, padding, data_format):
+    return max_pool2d_grad(dy, x, ksize, strides, padding, data_format)
+
+
+def _k_max_pool2d_grad_grad(x, h, /, *, ksize, strides, padding, data_format):
+    return max_pool2d_grad_grad(x, h, ksize, strides, padding, data_format)
+
+
+def _k_avg_pool2d(x, /, *, ksize, strides, padding, data_format):
+    return avg_pool2d(x, ksize, strides, padding, data_format)
+
+
+def _k_avg_pool2d_grad(dy, /, *, input_shape, ksize, strides, padding, data_format):
+    return avg_pool2d_grad(dy, input_shape, ksize, strides, padding, data_format)
+
+
+#: core op name -> kernel, in the core's calling convention (the backend's table takes these).
+KERNELS = {
+    "nn.conv2d": _k_conv2d,
+    "nn.conv2d_backprop_input": _k_conv2d_backprop_input,
+    "nn.conv2d_backprop_filter": _k_conv2d_backprop_filter,
+    "nn.max_pool2d": _k_max_pool2d,
+    "nn.max_pool2d_grad": _k_max_pool2d_grad,
+    "nn.max_pool2d_grad_grad": _k_max_pool2d_grad_grad,
+    "nn.avg_pool2d": _k_avg_pool2d,
+    "nn.avg_pool2d_grad": _k_avg_pool2d_grad,
 }

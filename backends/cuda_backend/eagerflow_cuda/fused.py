@@ -322,6 +322,20 @@ class Fused:
     def silu(self, x):
         return self.bias_act(x, None, "silu")
 
+    # -- the core's composites with a declared kernel name (eagerflow_core/nn) ----------------
+    def nn_silu(self, x, *, beta=1.0):
+        """``nn.silu``: ``x * sigmoid(beta * x)``; the fused kernel for beta 1 (TensorFlow's
+        and Keras' default), one CuPy expression otherwise."""
+        if beta == 1.0:
+            return self.silu(x)
+        x = self._floating(x)
+        return x / (1 + self.xp.exp(-x * x.dtype.type(beta)))
+
+    def nn_layer_norm(self, x, *, axes, epsilon):
+        """``nn.layer_norm``: the normalisation over ``axes`` without scale or offset (the core
+        applies those after it)."""
+        return self.layer_norm(x, axis=tuple(axes), epsilon=epsilon)
+
     def silu_grad(self, g, x):
         return self.bias_act_grad(g, x, None, "silu")[0]
 
@@ -334,7 +348,29 @@ class Fused:
 
     def adam_update(self, param, grad, m, v, *, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                     step, weight_decay=0.0):
-        hyper = R.adam_hyper(lr, beta_1, beta_2, epsilon, step, weight_decay)
+        self._adam_step(param, grad, m, v,
+                        R.adam_hyper(lr, beta_1, beta_2, epsilon, step, weight_decay))
+
+    def optim_adam(self, param, m, v, *rest, lr, beta_1, beta_2, epsilon, decay=0.0,
+                   amsgrad=False):
+        """The ``optim.adam`` kernel of the core's contract (``eagerflow_numpy/_optim.py``):
+        ``(param, m, v, [v_hat], grad)``, ``lr`` already bias-corrected, ``decay = lr *
+        weight_decay``; updates in place and returns the buffers. AMSGrad takes the array path
+        (``_generic.optim_kernels``); so do dtypes and layouts the kernel does not take."""
+        grad = rest[-1]
+        if amsgrad or self._adam_pair(param, grad, m, v) is None:
+            return self._adam_arrays(param, m, v, *rest, lr=lr, beta_1=beta_1, beta_2=beta_2,
+                                     epsilon=epsilon, decay=decay, amsgrad=amsgrad)
+        self._adam_step(param, grad, m, v, (lr, 1.0 - beta_1, 1.0 - beta_2, epsilon, decay))
+        return param, m, v
+
+    @functools.cached_property
+    def _adam_arrays(self):
+        from ._generic import optim_kernels
+        return optim_kernels(self.xp)["optim.adam"]
+
+    def _adam_step(self, param, grad, m, v, hyper):
+        """One update with the five scalars of ``R.adam_hyper``, in place."""
         pair = self._adam_pair(param, grad, m, v)
         if pair is None:  # another dtype, or a non-contiguous view: the reference, written back
             g = grad.astype(param.dtype, copy=False)
@@ -355,8 +391,7 @@ class Fused:
             pair = self._adam_pair(*quad)
             if pair is None or quad[0].size == 0:
                 if quad[0].size:
-                    self.adam_update(*quad, lr=lr, beta_1=beta_1, beta_2=beta_2,
-                                     epsilon=epsilon, step=step, weight_decay=weight_decay)
+                    self._adam_step(*quad, hyper)
                 continue
             groups.setdefault(pair, []).append(quad)
         for pair, quads in groups.items():
@@ -368,9 +403,15 @@ class Fused:
                 (blocks,), (L.BLOCK,), (self.xp.asarray(table), np.int32(len(quads)),
                                         *(np.float32(h) for h in hyper)))
 
-    # -- the table ---------------------------------------------------------------------------
+    # -- the tables ---------------------------------------------------------------------------
     def table(self) -> dict[str, Callable]:
+        """``FUSED``'s names -> these launchers (the module docstring's signatures)."""
         return {name: getattr(self, method) for name, method in NAMES.items()}
+
+    def core_table(self) -> dict[str, Callable]:
+        """The launchers the core calls by kernel name, in the core's calling convention
+        (``CORE_NAMES``): they go into the backend's kernel table."""
+        return {name: getattr(self, method) for name, method in CORE_NAMES.items()}
 
 
 #: FUSED's names and the Fused methods behind them.
@@ -393,6 +434,30 @@ NAMES = {
     "nn.bias_act_grad": "bias_act_grad",
     "optimizers.adam": "adam_update",
     "optimizers.adam_multi": "adam_update_multi",
+}
+
+#: Kernel names the core calls -> the Fused methods that implement them with the core's
+#: signature. The nn functions are composites (``eagerflow_core/nn``) with declared dtype and
+#: shape rules: the dispatcher runs a device kernel of the composite's name instead of its body
+#: (with a tape or without), as ``kernel(*tensor inputs, **params)``. The gradient rules of
+#: softmax, log_softmax and the sparse cross-entropy are such composites too (with rules of
+#: their own, so higher orders work); layer norm's and the activations' rules are plain
+#: eagerflow ops, so their fused backward launchers are used directly (``FUSED``, the
+#: benchmarks), not by the core. ``optim.adam`` is called by ``ef.optimizers.Adam``/``AdamW``
+#: through ``update_in_place``.
+CORE_NAMES = {
+    "softmax": "softmax",                       # (x, *, axis)
+    "log_softmax": "log_softmax",               # (x, *, axis)
+    "softmax_grad": "softmax_grad",             # (g, y, *, axis): the rule of softmax
+    "log_softmax_grad": "log_softmax_grad",     # (g, y, *, axis)
+    "sparse_softmax_cross_entropy_with_logits":  # (labels, logits), labels checked
+        "sparse_softmax_cross_entropy_with_logits",
+    "sparse_softmax_cross_entropy_grad":        # (g, labels, logits): the rule for logits
+        "sparse_softmax_cross_entropy_grad",
+    "nn.layer_norm": "nn_layer_norm",           # (x, *, axes, epsilon)
+    "gelu": "gelu",                             # (x): the tanh form
+    "nn.silu": "nn_silu",                       # (features, *, beta)
+    "optim.adam": "optim_adam",                 # (param, m, v, [v_hat], grad, *, lr, ...)
 }
 
 _DEFAULT: Fused | None = None

@@ -1,9 +1,11 @@
 """The CuPy kernel table: the backend kit's table from ``cupy``, then the overrides.
 
 CuPy implements the Array API standard's namespace, so the kit covers most ops by name. This
-module adds what eagerflow does better on the GPU (the fused float32 sums of ``csrc/``), the
-backend's extra kernels (``random.uniform`` / ``random.normal``, a device-aware ``from_dlpack``)
-and binds a table to one device on machines with several.
+module adds the ops CuPy lacks (``_generic.py``: array code on the namespace, so CuPy's generic
+kernels cover them), convolution and pooling (``conv.py``), what eagerflow does better on the
+GPU (the fused float32 sums of ``csrc/``, the fused Adam update), the backend's extra kernels
+(``random.*``, a device-aware ``from_dlpack``) and binds a table to one device on machines with
+several.
 
 Nothing here imports cupy: the namespace is passed in, which also lets the routing logic be
 tested on a machine without a GPU (with NumPy standing in for CuPy).
@@ -67,10 +69,33 @@ def make_sum(fallback, fused):
     return sum_
 
 
-def build_table(cp, fused, extras=None) -> dict:
+def build_table(cp, fused, extras=None, *, special=None, training=None) -> dict:
     """The kernel table over the namespace ``cp`` (cupy) with the fused sums ``fused``, then
-    ``extras`` (name -> kernel) on top."""
+    ``extras`` (name -> kernel) on top.
+
+    Layers, lowest first: the backend kit's table of ``cp``'s functions by the core's op names;
+    ``_generic``'s array code for the ops ``cp`` lacks (linalg extension functions,
+    ``unstack``, ``vecdot``) and the optimizer updates ``optim.*``; the standard's signatures
+    over CuPy functions that keep NumPy 1's (``_generic.compat_kernels``); the linalg decompositions
+    computing float16 in float32 (cuSOLVER has no float16); the special functions from
+    ``special`` (``cupyx.scipy.special``) when given; convolution and pooling (``conv.KERNELS``);
+    the fused training kernels of ``training`` (a ``fused.Fused``: ``optim.adam`` in one CUDA C
+    kernel) when given; ``extras``. Every kernel takes the core's calling convention
+    (``kernel(*raw inputs, *posparams, **params)``), as the NumPy backend's do.
+    """
+    from . import conv
+    from ._generic import HALF_LIFTED, compat_kernels, generic_kernels, lift_half
+
     table = kernels_from_namespace(cp)
+    for name, fn in generic_kernels(cp, special).items():
+        table.setdefault(name, fn)
+    table.update(compat_kernels(cp))
+    for name in HALF_LIFTED:
+        if f"linalg.{name}" in table:
+            table[f"linalg.{name}"] = lift_half(table[f"linalg.{name}"], name)
+    table.update(conv.KERNELS)
+    if training is not None:
+        table.update(training.core_table())
     table["astype"] = _astype
     table["sum"] = make_sum(cp.sum, fused)
     table.update(extras or {})

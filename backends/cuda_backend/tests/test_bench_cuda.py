@@ -60,3 +60,27 @@ def test_agree_notices_a_difference(bench):
     off = bench.Case("off", lambda: np.ones(3), lambda: torch.ones(3) * 1.1)
     assert bench.agree(same) is None
     assert bench.agree(off).startswith("output 0: max difference")
+
+
+@pytest.mark.parametrize("name", ["MLP", "CNN"])
+def test_the_training_steps_run_the_same_model_on_both_sides(bench, name):
+    # The steps of the benchmark (ef.layers + ef.optimizers.Adam, PyTorch eager), run on the
+    # CPU: they train, and the two models have the same parameter count.
+    import eagerflow_core as ef
+
+    key = next(k for k in bench.TRAINING if k.startswith(name))
+    shape, build, build_torch = bench.TRAINING[key]
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((8,) + shape[1:]).astype(np.float32)
+    y = rng.integers(0, 10, 8)
+    model, tmodel = build(ef.layers), build_torch(torch.nn)
+    ours = bench.ef_step(ef, model, x, y, device="cpu")
+    theirs = bench.torch_step(torch, tmodel, x, y, device="cpu")
+    losses = [float(ours()) for _ in range(6)]
+    tlosses = [float(theirs().detach()) for _ in range(6)]
+    assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+    assert tlosses[-1] < tlosses[0]
+    assert losses[0] == pytest.approx(np.log(10), rel=0.5)  # both start near chance
+    assert tlosses[0] == pytest.approx(np.log(10), rel=0.5)
+    assert sum(int(np.prod(v.shape)) for v in model.trainable_variables) == \
+        sum(p.numel() for p in tmodel.parameters())

@@ -66,7 +66,8 @@ def test_binary_ops_match_numpy_with_broadcasting(cuda, name, ref, dtype):
     if name == "divide":
         b = np.where(b == 0, 1, b).astype(dtype)
     got = getattr(ef, name)(ef.asarray(a), ef.asarray(b))
-    want_dtype = "float32" if name == "divide" and dtype.startswith("int") else dtype
+    # TensorFlow's rule: int32 and int64 true division gives float64 (issue #8 item 5)
+    want_dtype = "float64" if name == "divide" and dtype.startswith("int") else dtype
     assert_close(got, ref(reference(a), reference(b)), dtype=want_dtype)
 
 
