@@ -95,7 +95,8 @@ def render() -> str:
          "Each is declared once in `eagerflow_core/ops/` (its name, dtype rule and shape rule); a "
          "backend supplies a kernel under the op's name. The backend columns show which backends "
          f"installed where this page was generated ({names}) have a kernel: `core` marks ops the "
-         "core runs itself. `eagerflow info` shows the same coverage for the backends installed "
+         "core runs itself (from other ops) on a backend without a kernel of its own. "
+         "`eagerflow info` shows the same coverage for the backends installed "
          "on your machine. The signatures and semantics follow the "
          "[Python Array API standard 2024.12](https://data-apis.org/array-api/2024.12/); "
          "the docstring of each function (`help(ef.add)`) has a runnable example."),
@@ -110,8 +111,8 @@ def render() -> str:
         for op in sorted(families[fam], key=lambda o: o.name):
             row = [f"`{op.name}`", _cell(summary(op)), "yes" if op.differentiable else "no"]
             for _, kernels in backends:
-                row.append("core" if not op.needs_kernel else
-                           "yes" if op.name in kernels else "**missing**")
+                row.append("yes" if op.name in kernels else
+                           "core" if not op.needs_kernel else "**missing**")
             lines.append("| " + " | ".join(row) + " |")
     lines += ["", "## ef.nn functions built from ops", "",
               "These need no kernel of their own: a composite runs ops every backend has and "

@@ -10,10 +10,10 @@ import numpy as np
 from eagerflow_core.plugins import kernels_from_namespace
 
 from . import (_elementwise, _fft, _indexing, _linalg, _manipulation, _nn, _optim, _random,
-               _reductions, _special, _tf_array)
+               _reductions, _special, _tf_array, _tf_indexing)
 
 _FAMILIES = (_elementwise, _reductions, _linalg, _manipulation, _indexing, _random, _fft,
-             _special, _nn, _optim, _tf_array)
+             _special, _nn, _optim, _tf_array, _tf_indexing)
 
 
 def _astype(x, dtype, /, *, copy=True, device=None):

@@ -4,10 +4,10 @@ which dtypes it takes, how to draw its inputs (hypothesis strategies, so that a 
 shrinks to a minimal input), where its gradient is smooth, and which bad inputs must raise.
 One module per family (``_elementwise``, ``_creation``, ``_indexing``, ``_linalg``,
 ``_manipulation``, ``_reductions``, ``_searching``, ``_random``, ``_fft``, ``_special``, ``_nn``,
-``_nn_functions``, ``_tf_array``); ``OPDB`` gathers them by op name. Random ops cannot match a reference bit
-for bit: their entries check properties of the result instead (``OpInfo.check``); an ef.nn
-function with no kernel of its own (``nn.dropout``, ``nn.conv1d``, ``nn.layer_norm``) names
-the kernels it is built on (``OpInfo.kernels``).
+``_nn_functions``, ``_tf_array``, ``_tf_indexing``); ``OPDB`` gathers them by op name. Random
+ops cannot match a reference bit for bit: their entries check properties of the result
+instead (``OpInfo.check``); an ef.nn function with no kernel of its own (``nn.dropout``,
+``nn.conv1d``, ``nn.layer_norm``) names the kernels it is built on (``OpInfo.kernels``).
 
 Conventions (what the runner, ``eagerflow_core.testing.conformance``, relies on):
 
@@ -86,9 +86,11 @@ def _load() -> None:
         _searching,
         _special,
         _tf_array,
+        _tf_indexing,
     )
     for family in (_elementwise, _creation, _indexing, _linalg, _manipulation, _reductions,
-                   _searching, _random, _fft, _special, _nn, _nn_functions, _tf_array):
+                   _searching, _random, _fft, _special, _nn, _nn_functions, _tf_array,
+                   _tf_indexing):
         _register(family.INFOS)
 
 

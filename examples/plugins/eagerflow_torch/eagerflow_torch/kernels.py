@@ -15,7 +15,7 @@ import torch
 
 from eagerflow_core.plugins import kernels_from_namespace
 
-from . import _fft, _nn, _random, _special, _tf_array
+from . import _fft, _nn, _random, _special, _tf_array, _tf_indexing
 
 _HALF = (torch.float16, torch.bfloat16)
 _INT = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
@@ -432,4 +432,5 @@ def build_table(xp) -> dict:
             table[key] = _linalg(name, table[key])
     table.update(_nn.KERNELS)  # conv and pooling on torch.nn.functional (_nn.py)
     table.update(_tf_array.KERNELS)  # pad, einsum, math.top_k (_tf_array.py)
+    table.update(_tf_indexing.KERNELS)  # gather, scatter_nd, segment sums (_tf_indexing.py)
     return table
