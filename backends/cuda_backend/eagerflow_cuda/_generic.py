@@ -302,6 +302,38 @@ def lift_half(fn, name: str):
     return kernel
 
 
+def tf_kernels(xp) -> dict:
+    """TensorFlow's array ops with kernels of their own (the NumPy backend's ``_tf_array.py``):
+    ``pad`` and ``einsum`` exist in CuPy under NumPy's signatures (they replace the kit's
+    entries), ``math.top_k`` does not."""
+    import numpy as np
+
+    modes = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}
+    stable_kind = {"kind": "stable"} if xp is np else {}  # CuPy's sorts are always stable
+
+    def pad(x, /, *, paddings, mode="CONSTANT", constant_values=0):
+        if mode != "CONSTANT":  # the core has checked the widths against the mirrored axis
+            return xp.pad(x, paddings, mode=modes[mode])
+        out = xp.full(tuple(n + b + a for n, (b, a) in zip(x.shape, paddings)),
+                      constant_values, dtype=x.dtype)
+        out[tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, paddings))] = x
+        return out
+
+    def einsum(operands, /, *, equation):
+        return xp.einsum(equation, *operands)  # cuBLAS (cuTENSOR where installed) contracts
+
+    def top_k(x, /, *, k):
+        # The indices of the k largest, largest first; among equal values the lower index
+        # first (TensorFlow's order): a stable ascending sort of the reversed axis, reversed.
+        n = x.shape[-1]
+        if k == 0 or n == 0:
+            return xp.zeros(x.shape[:-1] + (k,), xp.int64)
+        order = xp.argsort(xp.flip(x, -1), axis=-1, **stable_kind)
+        return (n - 1 - xp.flip(order, -1))[..., :k]
+
+    return {"pad": pad, "einsum": einsum, "math.top_k": top_k}
+
+
 def generic_kernels(xp, special=None) -> dict:
     """Every kernel of this module over ``xp`` (the special functions when ``special``, the
     SciPy-like module, is given)."""

@@ -76,7 +76,8 @@ def build_table(cp, fused, extras=None, *, special=None, training=None) -> dict:
     Layers, lowest first: the backend kit's table of ``cp``'s functions by the core's op names;
     ``_generic``'s array code for the ops ``cp`` lacks (linalg extension functions,
     ``unstack``, ``vecdot``) and the optimizer updates ``optim.*``; the standard's signatures
-    over CuPy functions that keep NumPy 1's (``_generic.compat_kernels``); the linalg decompositions
+    over CuPy functions that keep NumPy 1's (``_generic.compat_kernels``); TensorFlow's pad,
+    einsum and top_k (``_generic.tf_kernels``); the linalg decompositions
     computing float16 in float32 (cuSOLVER has no float16); the special functions from
     ``special`` (``cupyx.scipy.special``) when given; convolution and pooling (``conv.KERNELS``);
     the fused training kernels of ``training`` (a ``fused.Fused``: ``optim.adam`` in one CUDA C
@@ -84,12 +85,13 @@ def build_table(cp, fused, extras=None, *, special=None, training=None) -> dict:
     (``kernel(*raw inputs, *posparams, **params)``), as the NumPy backend's do.
     """
     from . import conv
-    from ._generic import HALF_LIFTED, compat_kernels, generic_kernels, lift_half
+    from ._generic import HALF_LIFTED, compat_kernels, generic_kernels, lift_half, tf_kernels
 
     table = kernels_from_namespace(cp)
     for name, fn in generic_kernels(cp, special).items():
         table.setdefault(name, fn)
     table.update(compat_kernels(cp))
+    table.update(tf_kernels(cp))
     for name in HALF_LIFTED:
         if f"linalg.{name}" in table:
             table[f"linalg.{name}"] = lift_half(table[f"linalg.{name}"], name)

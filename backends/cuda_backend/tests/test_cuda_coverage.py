@@ -29,7 +29,7 @@ from eagerflow_core.plugins import kernels_from_namespace
 
 import eagerflow_cuda
 from eagerflow_cuda import _random, conv, fused, kernels
-from eagerflow_cuda._generic import HALF_LIFTED, compat_kernels, generic_kernels
+from eagerflow_cuda._generic import HALF_LIFTED, compat_kernels, generic_kernels, tf_kernels
 
 import cuda_emulator  # tests/cuda_emulator.py
 
@@ -110,8 +110,8 @@ def test_cupys_own_namespace_leaves_exactly_the_gaps_the_backend_fills():
     cupy = pytest.importorskip("cupy")
     kit = kernels_from_namespace(cupy)
     gaps = {n for n in _needed() if n not in kit}
-    filled = set(generic_kernels(cupy, scipy.special)) | set(conv.KERNELS) | {
-        "random.uniform", "random.normal", "random.permutation"}
+    filled = set(generic_kernels(cupy, scipy.special)) | set(conv.KERNELS) | \
+        set(tf_kernels(cupy)) | {"random.uniform", "random.normal", "random.permutation"}
     assert gaps <= filled, sorted(gaps - filled)
 
 
@@ -121,6 +121,7 @@ def test_cupys_own_namespace_leaves_exactly_the_gaps_the_backend_fills():
 # namespace function): each must be exercised by the workload below. (The fused kernels of the
 # nn composites have no NumPy counterpart: test_cuda_core_fused.py runs them through the core.)
 WIRED = sorted({*conv.KERNELS, *generic_kernels(np, scipy.special), *compat_kernels(np),
+                *tf_kernels(np),
                 "optim.adam", "random.permutation", *(f"linalg.{n}" for n in HALF_LIFTED)})
 
 
@@ -207,6 +208,12 @@ def _workload():
     ef.linalg.cholesky(ef.constant(spd.astype(np.float32)), upper=True)
     ef.linalg.matrix_rank(b, rtol=0.3), ef.linalg.pinv(b, rtol=0.2)
     ef.linalg.matrix_rank(ef.zeros((2, 3))), ef.linalg.pinv(ef.zeros((2, 3, 0)))
+    # TensorFlow's pad, einsum and top_k (ties: the lower index first)
+    for mode in ("CONSTANT", "REFLECT", "SYMMETRIC"):
+        ef.pad(m, [[1, 0], [0, 2], [1, 1]], mode=mode)
+    ef.pad(t, [[0, 1], [2, 0]], constant_values=-1.0)
+    ef.einsum("bij,bjk->bik", m, ef.reshape(m, (3, 5, 4))), ef.einsum("bii->bi", ef.ones((2, 3, 3)))
+    ef.math.top_k(t, k=3), ef.math.top_k(m, k=1), ef.math.top_k(t, k=0)
     # special functions (the core computes float16 in float32)
     p = ef.constant(rng.uniform(0.1, 4.0, 6).astype(np.float32))
     for fn in (ef.erf, ef.erfc, ef.lgamma, ef.digamma):
