@@ -359,12 +359,7 @@ def call_full(op, x, full_params):
                 except Exception as exc:
                     raise E.failure(op, exc, (x,), full_params(x._dtype), dev) from None
                 if type(raw) is dev.array_type and raw.dtype is native:
-                    out = object.__new__(Tensor)
-                    out._data = raw
-                    out._dtype = out_dtype
-                    out._device = dev
-                    out._tid = 0
-                    return out
+                    return new_tensor(raw, out_dtype, dev)
                 return _results(op, raw, out_dtype, (x,), full_params(x._dtype), dev)
         params = full_params(x._dtype)
         out = call(op, (x,), params)
