@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._buffers import BufferCache
-from .protocol import BufferWork, Communicator
+from .protocol import BufferWork, Communicator, gathered_shape
 
 # numpy dtype name -> name of the MPI datatype reductions use.
 REDUCE_TYPES = {
@@ -41,10 +41,6 @@ def contiguous(x: np.ndarray) -> np.ndarray:
 def as_bytes(x: np.ndarray) -> np.ndarray:
     """A flat uint8 view of a contiguous array (every dtype moves as bytes)."""
     return x.reshape(-1).view(np.uint8)
-
-
-def gathered_shape(shape: tuple, size: int) -> tuple:
-    return (size * shape[0],) + tuple(shape[1:]) if shape else (size,)
 
 
 class MPIWork(BufferWork):

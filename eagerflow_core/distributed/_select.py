@@ -1,10 +1,10 @@
 """Which communicator serves a device: chosen once per device, on its first collective.
 
-1. the device's backend plugin, if ``Backend.communicator(info)`` returns one;
+1. the device's backend plugin, if ``Backend.communicator(info)`` returns one (the CUDA
+   backend's is NCCL through CuPy, when it can be used);
 2. a world of one process: the identity (``SelfCommunicator``), whatever the device;
 3. ``cpu``: MPI on the NumPy arrays themselves;
-4. ``cuda``: NCCL through CuPy when it can be used;
-5. anything else (``cuda`` without NCCL, other plugins): MPI through host memory. That is a
+4. anything else (``cuda`` without NCCL, other plugins): MPI through host memory. That is a
    fallback like a missing kernel's (``eagerflow_core/_fallback.py``): refused under
    ``EAGERFLOW_FALLBACK=error`` (the default) with the reason, warned once under ``warn``,
    and counted under ``ef.fallback_stats()`` as ``("distributed.<collective>", backend,
@@ -62,12 +62,9 @@ def _choose(w, device) -> Communicator:
     if device.type == "cpu":
         return w.host
     reason = f"backend {device.backend.name!r} offers no communicator for {device}"
-    if device.type == "cuda":
-        from ._nccl import NcclCommunicator, nccl_available
-        ok, why = nccl_available()
-        if ok:
-            return NcclCommunicator(comm_info(device))
-        reason = f"NCCL cannot be used for {device}: {why}"
+    why_not = getattr(backend, "communicator_unavailable", None)
+    if why_not is not None and why_not():  # the backend's own reason (CUDA: NCCL is missing)
+        reason += f": {why_not()}"
     return _host_staged(w, device, reason)
 
 

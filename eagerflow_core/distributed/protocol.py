@@ -75,6 +75,12 @@ class BufferWork(Work):
         return self._finish(out) if self._finish is not None else out
 
 
+def gathered_shape(shape: tuple, size: int) -> tuple:
+    """The shape of ``all_gather``'s result: the ranks' arrays stacked along the first axis
+    (a 0-d array gives one element per rank)."""
+    return (size * shape[0],) + tuple(shape[1:]) if shape else (size,)
+
+
 class Communicator:
     """Collectives over all ranks of the world, on the raw arrays of one device.
 

@@ -129,9 +129,15 @@ class Backend:
     def communicator(self, info):
         """A communicator for collectives on device ``info.device``
         (``eagerflow_core.distributed.protocol.Communicator``; ``info`` is a ``CommInfo``), or
-        None (the default): then ``eagerflow_core.distributed`` uses MPI for ``cpu``, NCCL for
-        ``cuda``, and MPI through host memory (a counted fallback) for other devices."""
+        None (the default): then ``eagerflow_core.distributed`` uses MPI for ``cpu`` and MPI
+        through host memory (a counted fallback) for other devices. The CUDA backend returns
+        its NCCL communicator here."""
         return None
+
+    def communicator_unavailable(self) -> str:
+        """Why :meth:`communicator` gave None in a world of several processes ("" for no
+        particular reason): the fallback's message shows it."""
+        return ""
 
     def known_failures(self) -> list[dict]:
         """Conformance checks this backend knows it fails: dicts with ``op``, ``dtype``,

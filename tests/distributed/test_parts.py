@@ -16,9 +16,8 @@ import eagerflow_core as ef
 from eagerflow_core._tensor import new_tensor
 from eagerflow_core.distributed import CommInfo, CollectiveMismatchError, _header
 from eagerflow_core.distributed._buffers import MIN_BYTES, BufferCache
-from eagerflow_core.distributed._nccl import (NcclCommunicator, exchange_unique_id,
-                                              nccl_available, pack_unique_id,
-                                              unpack_unique_id)
+from eagerflow_cuda.nccl import (NcclCommunicator, exchange_unique_id, nccl_available,
+                                 pack_unique_id, unpack_unique_id)
 
 
 class _Device:

@@ -118,6 +118,20 @@ class CupyBackend(CudaExecution, ArrayAPIBackend):
     def device_count(self) -> int:
         return self.namespace.cuda.runtime.getDeviceCount()
 
+    # -- eagerflow_core.distributed's communicator hook: NCCL among the ranks' GPUs ---------
+    def communicator(self, info):
+        if info.size == 1:  # one process: the core's identity communicator
+            return None
+        from .nccl import NcclCommunicator, nccl_available
+        if not nccl_available()[0]:
+            return None  # MPI through host memory, a counted fallback (communicator_unavailable)
+        return NcclCommunicator(info)
+
+    def communicator_unavailable(self) -> str:
+        from .nccl import nccl_available
+        ok, why = nccl_available()
+        return "" if ok else f"NCCL cannot be used: {why}"
+
     def compile_elementwise(self, group):
         """One generated CUDA C kernel for an ef.function group (``fusion.py``), built and
         launched with the group's device current."""

@@ -271,3 +271,20 @@ def test_the_table_has_the_random_kernels_and_the_extras_win():
     assert table["random.uniform"] is draw and table["random.normal"] is draw
     assert table["from_dlpack"] is draw and table["sum"].__name__ == "sum"
     assert table["add"] is np.add
+
+
+def test_the_communicator_hook_offers_nccl_only_to_several_processes_where_it_works():
+    # eagerflow_core.distributed asks the backend (the core imports no CuPy): one process
+    # needs no communicator; without usable NCCL the hook declines and says why, which the
+    # core's host-memory fallback message shows.
+    from types import SimpleNamespace
+
+    from eagerflow_cuda.nccl import nccl_available
+    backend = eagerflow_cuda.CupyBackend()
+    assert backend.communicator(SimpleNamespace(size=1)) is None
+    ok, why = nccl_available()
+    if not ok:
+        assert backend.communicator(SimpleNamespace(size=2)) is None
+        assert backend.communicator_unavailable() == f"NCCL cannot be used: {why}"
+    else:
+        assert backend.communicator_unavailable() == ""

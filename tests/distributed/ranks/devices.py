@@ -18,7 +18,7 @@ import eagerflow_core as ef
 from eagerflow_core import distributed as dist
 from eagerflow_core.distributed import _select, _world
 from eagerflow_core.distributed._mpi import MPICommunicator
-from eagerflow_core.distributed._nccl import NcclCommunicator
+from eagerflow_cuda.nccl import NcclCommunicator
 from eagerflow_core.plugins import ArrayAPIBackend, hookimpl, register_plugin
 
 dist.init(check=True)

@@ -12,14 +12,17 @@ NCCL reduces int8/uint8, int32/uint32, int64/uint64 and float16/32/64 natively; 
 uint16 are reduced in 32 bits (the result, cast back, is the same modular sum); bool as uint8;
 complex numbers as pairs of reals (sum only). Data movement sends bytes (``ncclUint8``), so
 every dtype moves; NCCL has no gather or scatter, so they are grouped sends and receives.
+
+It lives in the CUDA backend, not the core: the backend offers it through the communicator
+hook (``CupyBackend.communicator``), the plugin surface of ``eagerflow_core.distributed``
+(``distributed/protocol.py``), as any backend offers its own engine.
 """
 
 from __future__ import annotations
 
 import warnings
 
-from ._mpi import gathered_shape
-from .protocol import BufferWork, Communicator
+from eagerflow_core.distributed.protocol import BufferWork, Communicator, gathered_shape
 
 UID_BYTES = 128  # NCCL_UNIQUE_ID_BYTES
 # dtype name -> (NCCL datatype, dtype the array is cast to first or None, NCCL numbers per element)
